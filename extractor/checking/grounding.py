@@ -1,0 +1,185 @@
+"""Grounding: every value of a record must be found in the source's cells, or it is rejected."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from extractor.domain.repair import MatchStatus, match_label
+from extractor.domain.text import norm_key
+from extractor.domain.vocabulary import VocabKind, grade_of, parent_of
+from extractor.layout import Cell, Grid
+from extractor.records.models import (
+    Alignment,
+    FieldSource,
+    Finding,
+    FindingCode,
+    MapMethod,
+    Provenance,
+    Record,
+)
+from extractor.records.paths import get_path, iter_values, set_path
+from extractor.tables.rows import number_of
+
+_DECIMAL_FIELDS = re.compile(
+    r"(^|\.)(initial_budget|annual_budget|executed|weight|execution_rate|score|total_weight|total_score)$"
+)
+_LABEL_FIELDS = re.compile(r"\.(level1|level2)$")
+# A value may be part of a cell (a long cell holding two values) only when it is long enough to mean something.
+_MIN_PART = 4
+
+
+class GroundingResult(BaseModel):
+    """What grounding kept, what it rejected, and how each value was found."""
+
+    record: Record
+    alignment: dict[str, Alignment] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+    rejected: dict[str, Any] = Field(default_factory=dict)
+
+
+class SourceCells:
+    """The cells of a form's source, indexed for look-ups by id, text and number."""
+
+    def __init__(self, cells: Iterable[Cell]) -> None:
+        self.by_id: dict[str, Cell] = {}
+        self.texts: dict[str, Cell] = {}
+        self.numbers: dict[Decimal, Cell] = {}
+        for cell in cells:
+            self.by_id[cell.id] = cell
+            key = norm_key(cell.text)
+            if key:
+                self.texts.setdefault(key, cell)
+            number = number_of(cell.text)
+            if number is not None:
+                self.numbers.setdefault(number, cell)
+
+    @classmethod
+    def of(cls, grid: Grid) -> SourceCells:
+        """Index a grid."""
+        return cls(grid.cells())
+
+
+def _cited(source: SourceCells, src: FieldSource | None) -> list[Cell] | None:
+    """The cited cells, or None when nothing is cited; [] when a citation points nowhere."""
+    if src is None or not src.cells:
+        return None
+    found = [source.by_id[ref.id] for ref in src.cells if ref.id in source.by_id]
+    return found if len(found) == len(src.cells) else []
+
+
+def _decimal(value: Decimal, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    if cells is None:
+        cell = source.numbers.get(value)
+        if cell is None:
+            return None
+        return Alignment.EXACT if norm_key(cell.text) == format(value, "f") else Alignment.NORMALISED
+    if len(cells) != 1:
+        return None
+    number = number_of(cells[0].text)
+    if number is None or number != value:
+        return None
+    return Alignment.EXACT if norm_key(cells[0].text) == format(value, "f") else Alignment.NORMALISED
+
+
+def _text(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    key = norm_key(value)
+    if not key:
+        return None
+    if cells is None:
+        cell = source.texts.get(key)
+        if cell is not None:
+            return Alignment.EXACT if cell.text == value else Alignment.NORMALISED
+        return None
+    joined = "".join(norm_key(c.text) for c in cells)
+    if joined == key:
+        return Alignment.EXACT if "".join(c.text for c in cells) == value else Alignment.NORMALISED
+    if len(key) >= _MIN_PART and key in joined:
+        return Alignment.NORMALISED
+    return None
+
+
+def _label(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    candidates = cells if cells is not None else list(source.by_id.values())
+    for cell in candidates:
+        m = match_label(cell.text, VocabKind.INDICATOR_LABEL)
+        if m.canonical == value:
+            return Alignment.REPAIRED if m.status is MatchStatus.REPAIRED else (
+                Alignment.EXACT if m.status is MatchStatus.EXACT else Alignment.NORMALISED)
+    return None
+
+
+def _year(value: int, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    pattern = re.compile(rf"(?<!\d){value}\s*年")
+    candidates = cells if cells is not None else list(source.by_id.values())
+    return Alignment.EXACT if any(pattern.search(norm_key(c.text)) for c in candidates) else None
+
+
+def _grade(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    candidates = cells if cells is not None else list(source.by_id.values())
+    for cell in candidates:
+        if grade_of(cell.text) == value:
+            return Alignment.EXACT if norm_key(cell.text) == value else Alignment.NORMALISED
+    return None
+
+
+def align_value(path: str, value: Any, src: FieldSource | None, source: SourceCells, record: Record,
+                rejected: dict[str, Any] | None = None) -> Alignment | None:
+    """How a value is found in the source, or None when it is not there."""
+    if src is not None and src.method is MapMethod.HUMAN:
+        return Alignment.CORRECTED
+    if src is not None and src.method is MapMethod.INFERRED and path.endswith(".level1"):
+        level2_path = path.removesuffix("level1") + "level2"
+        level2 = None if rejected and level2_path in rejected else get_path(record, level2_path)
+        return Alignment.INFERRED if level2 is not None and value in parent_of(level2) else None
+    cells = _cited(source, src)
+    if cells == []:
+        return None  # the citation names cells the source does not have
+    if path == "year":
+        return _year(int(value), cells, source)
+    if path == "grade":
+        return _grade(str(value), cells, source)
+    if _LABEL_FIELDS.search(path):
+        return _label(str(value), cells, source)
+    if _DECIMAL_FIELDS.search(path):
+        return _decimal(Decimal(value), cells, source)
+    return _text(str(value), cells, source)
+
+
+def ground(record: Record, provenance: Provenance | None, source: SourceCells) -> GroundingResult:
+    """Check every value against the source; drop what is not there and report it as UNGROUNDED_VALUE."""
+    fields = provenance.fields if provenance is not None else {}
+    alignment: dict[str, Alignment] = {}
+    rejected: dict[str, Any] = {}
+    findings: list[Finding] = []
+    # level2 before level1: an inferred level1 is grounded through its level2.
+    values = sorted(iter_values(record), key=lambda pv: pv[0].endswith(".level1"))
+    for path, value in values:
+        if value is None:
+            continue
+        src = fields.get(path)
+        found = align_value(path, value, src, source, record, rejected)
+        if found is not None:
+            alignment[path] = found
+            continue
+        rejected[path] = value
+        alignment[path] = Alignment.UNGROUNDED
+        cited = ", ".join(ref.id for ref in src.cells) if src is not None and src.cells else "无引用单元格"
+        findings.append(
+            Finding.of(
+                FindingCode.UNGROUNDED_VALUE,
+                f"值「{value}」在原件中找不到（引用：{cited}），已舍弃 / value not found in the source, rejected",
+                [path],
+                value=str(value),
+            )
+        )
+    kept = record
+    if rejected:
+        kept = Record.model_validate(record.model_dump())  # copy only when something must go
+        for path in rejected:
+            set_path(kept, path, None)
+    return GroundingResult(record=kept, alignment=alignment, findings=findings, rejected=rejected)

@@ -1,0 +1,133 @@
+"""Read a system text export: decode it, split it into forms, and lay each form out as a grid of cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from charset_normalizer import from_bytes
+
+from extractor.domain.repair import label_key
+from extractor.domain.text import norm_key
+from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError, NoFormFoundError
+from extractor.layout import Cell, Grid, SourceKind
+
+_TITLE = "绩效自评表"
+_FOOTER = re.compile(r"^注[:：].{0,6}格式")
+# Labels any form prints somewhere; a chunk without one of them is not a form.
+_FORM_MARKERS = ("项目名称", "主管部门", "实施单位", "项目资金", "年度资金总额", "一级指标", "二级指标", "三级指标", "绩效指标", "总分")
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode an export (UTF-8, UTF-16 with BOM, GBK/GB18030, …) or raise a typed load error."""
+    if not data.strip():
+        raise EmptyDocumentError("the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise BinaryContentError("the file holds binary data, not a text export", sample=data[:16].hex())
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, "utf-8" if encoding == "utf-8-sig" else encoding
+        break
+    best = from_bytes(data).best()
+    if best is None:
+        raise EncodingError("the text encoding could not be determined")
+    text = str(best)
+    if not _looks_like_text(text):
+        raise BinaryContentError("the file does not look like text", encoding=best.encoding)
+    return text, best.encoding
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if ch in _CONTROL or ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff")
+    return bad <= max(2, len(sample) // 200)
+
+
+def _split_line(line: str, delimiter: str | None) -> list[str]:
+    if delimiter == "\t":
+        return line.split("\t")
+    if delimiter is None:
+        # Fixed-width exports: two or more spaces separate columns.
+        return re.split(r"\s{2,}|\u3000+", line.strip())
+    return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+
+
+def _delimiter(lines: list[str]) -> str | None:
+    if any("\t" in line for line in lines):
+        return "\t"
+    for candidate in (",", "|", ";"):
+        if sum(line.count(candidate) >= 3 for line in lines) >= max(3, len(lines) // 4):
+            return candidate
+    return None
+
+
+def _is_title(line: str) -> bool:
+    key = norm_key(line)
+    return _TITLE in key and len(key) <= 40
+
+
+def _is_footer(line: str) -> bool:
+    return bool(_FOOTER.match(norm_key(line)))
+
+
+def _has_form_content(lines: list[tuple[int, str]]) -> bool:
+    keys = {label_key(cell) for _, line in lines for cell in re.split(r"[\t,|;]", line)}
+    return any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key)
+
+
+def split_forms(text: str) -> list[list[tuple[int, str]]]:
+    """Split an export into forms: a title line starts one, a `注：格式以系统导出为准` line ends one."""
+    chunks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r\n")
+        if _is_title(line) and any(norm_key(c) for _, c in current if not _is_title(c)):
+            chunks.append(current)
+            current = []
+        current.append((number, line))
+        if _is_footer(line):
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return [chunk for chunk in chunks if _has_form_content(chunk)]
+
+
+def chunk_to_grid(chunk: list[tuple[int, str]], delimiter: str | None) -> Grid:
+    """Lay one form's lines out as a grid: a non-blank line is a row, a delimited field a cell."""
+    rows: list[list[Cell]] = []
+    for number, line in chunk:
+        if not line.strip():
+            continue
+        fields = _split_line(line, delimiter)
+        r = len(rows)
+        rows.append(
+            [
+                Cell(id=f"L{number}C{c + 1}", text=field, row=r, col=c, line=number)
+                for c, field in enumerate(fields)
+            ]
+        )
+    return Grid(
+        kind=SourceKind.TEXT_EXPORT,
+        rows=rows,
+        first_line=chunk[0][0] if chunk else None,
+        last_line=chunk[-1][0] if chunk else None,
+    )
+
+
+def read_text_export(data: bytes) -> tuple[list[Grid], str]:
+    """All forms of an export as grids, and the encoding used; NoFormFoundError when there is none."""
+    text, encoding = decode_bytes(data)
+    chunks = split_forms(text)
+    if not chunks:
+        raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding)
+    delimiter = _delimiter([line for chunk in chunks for _, line in chunk])
+    return [chunk_to_grid(chunk, delimiter) for chunk in chunks], encoding

@@ -1,0 +1,230 @@
+"""The deterministic mapper: raw rows → record v1, each value with the cells it came from."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from extractor.domain.notation import parse_notation
+from extractor.domain.repair import LabelMatch, MatchStatus
+from extractor.domain.text import clean_text, is_blank, norm_key
+from extractor.domain.vocabulary import LEVEL1, LEVEL2, grade_of, parent_of
+from extractor.layout import Cell
+from extractor.records.models import (
+    CellRef,
+    FieldSource,
+    FundRow,
+    Funds,
+    Goals,
+    Indicator,
+    MapMethod,
+    Provenance,
+    Record,
+)
+from extractor.tables.rows import RawForm, RawValue, number_of
+
+MAPPER_NAME = "rules"
+
+
+class MappedForm(BaseModel):
+    """A mapper's output: the record and where each of its values came from."""
+
+    record: Record
+    provenance: Provenance
+
+
+def cell_ref(cell: Cell) -> CellRef:
+    """A provenance reference to one cell."""
+    return CellRef(
+        id=cell.id,
+        line=cell.line,
+        column=cell.col + 1 if cell.line is not None else None,
+        page=cell.page,
+        bbox=cell.bbox,
+        text=cell.text,
+    )
+
+
+def _source(raw: RawValue, method: MapMethod = MapMethod.RULE, note: str | None = None,
+            label: LabelMatch | None = None) -> FieldSource:
+    repair: dict[str, Any] | None = None
+    if label is not None and label.canonical is not None and label.status is not MatchStatus.EXACT:
+        repair = {"canonical": label.canonical, "status": label.status.value, "method": label.method,
+                  "distance": label.distance}
+    if raw.how == "positional" and method is MapMethod.RULE:
+        method = MapMethod.POSITIONAL
+    return FieldSource(cells=[cell_ref(c) for c in raw.cells], printed=raw.text, method=method, note=note,
+                       repair=repair)
+
+
+class _Builder:
+    """Collects values and their provenance while building a record."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, FieldSource] = {}
+
+    def text(self, path: str, raw: RawValue | None, *, blank_is_null: bool = False) -> str | None:
+        if raw is None:
+            return None
+        value = clean_text(raw.text)
+        if not value or (blank_is_null and is_blank(value)):
+            return None
+        self.fields[path] = _source(raw)
+        return value
+
+    def decimal(self, path: str, raw: RawValue | None) -> Decimal | None:
+        if raw is None or is_blank(raw.text):
+            return None
+        value = number_of(raw.text)
+        if value is not None:
+            self.fields[path] = _source(raw)
+        return value
+
+
+def _label(b: _Builder, path: str, raw: RawValue | None, allowed: tuple[str, ...]) -> str | None:
+    if raw is None or raw.label is None:
+        return None
+    if raw.label.canonical not in allowed:
+        # Kept for the reviewer and the LLM mapper: what was printed, and why it was not taken.
+        candidates = ", ".join(raw.label.candidates) or "none"
+        b.fields[path] = FieldSource(cells=[cell_ref(c) for c in raw.cells], printed=raw.text, method=MapMethod.RULE,
+                                     note=f"not a label of this column ({raw.label.status.value}; candidates: {candidates})")
+        return None
+    label = raw.label
+    method = MapMethod.REPAIRED if label.status is MatchStatus.REPAIRED else (
+        MapMethod.SYNONYM if label.status is MatchStatus.SYNONYM else MapMethod.RULE)
+    note = "from a merged cell spanning this row" if raw.how == "spanned" else None
+    b.fields[path] = _source(raw, method, note=note, label=label)
+    return label.canonical
+
+
+def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
+    result: list[Indicator] = []
+    prev_l1: tuple[str, FieldSource] | None = None
+    prev_l2: tuple[str, FieldSource] | None = None
+    for i, row in enumerate(form.indicators):
+        p = f"indicators[{i}]"
+        v = row.values
+        level2 = _label(b, f"{p}.level2", v.get("level2"), LEVEL2)
+        if level2 is None and v.get("level2") is None and prev_l2 is not None:
+            # A merged 二级指标 cell printed once for several rows: the value above carries down.
+            level2 = prev_l2[0]
+            b.fields[f"{p}.level2"] = prev_l2[1].model_copy(update={"method": MapMethod.CARRIED})
+        level1 = _label(b, f"{p}.level1", v.get("level1"), LEVEL1)
+        if level1 is None:
+            parents = parent_of(level2) if level2 else ()
+            printed_l1 = v.get("level1")
+            carry = printed_l1 is None and prev_l1 is not None and (not parents or prev_l1[0] in parents)
+            if carry and prev_l1 is not None and prev_l1[1].method is not MapMethod.INFERRED:
+                level1 = prev_l1[0]
+                b.fields[f"{p}.level1"] = prev_l1[1].model_copy(update={"method": MapMethod.CARRIED})
+            elif parents:
+                # The export dropped (or garbled) the 一级指标 cell: the vocabulary says which it is.
+                level1 = parents[0]
+                l2_cells = b.fields[f"{p}.level2"].cells if f"{p}.level2" in b.fields else []
+                b.fields[f"{p}.level1"] = FieldSource(
+                    cells=l2_cells,
+                    printed=printed_l1.text if printed_l1 is not None else None,
+                    method=MapMethod.INFERRED,
+                    note=f"一级指标 inferred from 二级指标 {level2}",
+                )
+        if level1 is not None:
+            prev_l1 = (level1, b.fields[f"{p}.level1"])
+        if level2 is not None:
+            prev_l2 = (level2, b.fields[f"{p}.level2"])
+        target = _target(b, f"{p}.target", v)
+        result.append(
+            Indicator(
+                level1=level1,  # type: ignore[arg-type]
+                level2=level2,  # type: ignore[arg-type]
+                name=b.text(f"{p}.name", v.get("name")),
+                target=target,
+                actual=_notation_text(b, f"{p}.actual", v.get("actual")),
+                weight=b.decimal(f"{p}.weight", v.get("weight")),
+                score=b.decimal(f"{p}.score", v.get("score")),
+                deviation=b.text(f"{p}.deviation", v.get("deviation"), blank_is_null=True),
+            )
+        )
+    return result
+
+
+def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:
+    # Notation is printed without inner spaces in the canonical export ("=100.00 (%)" → "=100.00(%)").
+    if raw is None:
+        return None
+    value = clean_text(raw.text)
+    if parse_notation(value).is_numeric:
+        value = "".join(value.split())
+    if not value:
+        return None
+    b.fields[path] = _source(raw)
+    return value
+
+
+def _target(b: _Builder, path: str, v: dict[str, RawValue]) -> str | None:
+    if "target" in v:
+        return _notation_text(b, path, v["target"])
+    parts = [v[k] for k in ("target_kind", "target_value", "target_unit") if k in v and not is_blank(v[k].text)]
+    if not parts:
+        return None
+    # Split columns (指标性质 | 指标值 | 度量单位): the target is their concatenation, citing all three cells.
+    text = "".join(norm_key(p.text) for p in parts)
+    b.fields[path] = FieldSource(cells=[cell_ref(c) for p in parts for c in p.cells], printed=text,
+                                 method=MapMethod.RULE, note="joined from split target columns")
+    return text
+
+
+def _funds(b: _Builder, form: RawForm) -> Funds:
+    rows: dict[str, FundRow] = {}
+    for raw in form.fund_rows:
+        if raw.key is None:
+            continue
+        values = {col: b.decimal(f"funds.{raw.key}.{col}", cell) for col, cell in raw.values.items()}
+        rows[raw.key] = FundRow(**values)
+        if raw.label.label is not None and raw.label.label.status is MatchStatus.REPAIRED:
+            b.fields[f"funds.{raw.key}"] = _source(raw.label, MapMethod.REPAIRED, label=raw.label.label)
+    return Funds(**rows)
+
+
+def map_rules(form: RawForm) -> MappedForm:
+    """Map a form's raw rows to a record by the deterministic rules."""
+    b = _Builder()
+    year = None
+    if form.year is not None:
+        year = int(form.year.text)
+        b.fields["year"] = _source(form.year)
+    grade = None
+    if form.grade is not None:
+        grade = grade_of(form.grade.text)
+        if grade is not None:
+            b.fields["grade"] = _source(form.grade)
+    record = Record(
+        year=year,
+        project_name=b.text("project_name", form.fields.get("project_name")),
+        department=b.text("department", form.fields.get("department")),
+        implementing_unit=b.text("implementing_unit", form.fields.get("implementing_unit")),
+        funds=_funds(b, form),
+        goals=Goals(
+            expected=b.text("goals.expected", form.goals.get("expected")),
+            actual=b.text("goals.actual", form.goals.get("actual")),
+        ),
+        indicators=_indicators(b, form),
+        total_weight=b.decimal("total_weight", form.total_weight),
+        total_score=b.decimal("total_score", form.total_score),
+        grade=grade,  # type: ignore[arg-type]
+    )
+    layout: dict[str, Any] = {
+        "sections": form.sections_seen,
+        "unit": form.unit,
+        "fund_header": [h.model_dump(exclude_none=True) for h in form.fund_header],
+        "indicator_header": [h.model_dump(exclude_none=True) for h in form.indicator_header],
+    }
+    provenance = Provenance(
+        mapper=MAPPER_NAME,
+        fields=b.fields,
+        layout=layout,
+        unmapped_rows=[[c.text for c in row] for row in form.unmapped],
+    )
+    return MappedForm(record=record, provenance=provenance)

@@ -1,0 +1,133 @@
+"""The stages, in order, as data; one document in, one DocumentResult out, never an exception for bad input."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractor.checking import check
+from extractor.errors import DocumentLoadError, ExtractorError, InternalError
+from extractor.ingest.loader import LoadedDocument, load_bytes, read_bytes
+from extractor.layout import Grid
+from extractor.mapping import Mapper, get_mapper
+from extractor.records.models import DocumentResult, DocumentStatus, FormResult
+from extractor.settings import Settings, get_settings
+from extractor.tables.rows import read_rows
+
+log = logging.getLogger(__name__)
+
+# The order of the work, stated once (docling's build_pipe): each stage is named after what it produces.
+DOCUMENT_STAGES = ("ingest",)  # bytes → pages/tokens → grids (PDF and OCR stages live inside ingest.pages)
+FORM_STAGES = ("rows", "mapping", "checking")
+
+
+@dataclass
+class Timer:
+    """Seconds spent per stage, summed over a document's forms."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time one stage."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 6)
+
+
+def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer) -> FormResult:
+    """rows → mapping → checking for one form's grid."""
+    with timer.stage("rows"):
+        raw = read_rows(grid)
+    with timer.stage("mapping"):
+        mapped = mapper(raw, grid)
+    with timer.stage("checking"):
+        checked = check(mapped.record, mapped.provenance, grid)
+    lines = (grid.first_line, grid.last_line) if grid.first_line is not None and grid.last_line is not None else None
+    return FormResult(
+        index=index,
+        pages=grid.pages,
+        lines=lines,
+        status=checked.report.status,
+        record=checked.record,
+        findings=checked.report.findings,
+        provenance=checked.provenance,
+    )
+
+
+def _forms(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> tuple[list[FormResult], list[dict[str, object]]]:
+    forms: list[FormResult] = []
+    errors: list[dict[str, object]] = []
+    for i, grid in enumerate(doc.grids, start=1):
+        try:
+            forms.append(process_form(i, grid, mapper, timer))
+        except ExtractorError as exc:
+            errors.append({"form": i, **exc.to_dict()})
+        except Exception as exc:  # a bug in one form must not lose the document's other forms
+            log.exception("form %d failed", i)
+            errors.append({"form": i, **InternalError(f"{type(exc).__name__}: {exc}").to_dict()})
+    return forms, errors
+
+
+def extract_bytes(data: bytes, source: str, settings: Settings | None = None, mapper: Mapper | None = None) -> DocumentResult:
+    """Run the whole pipeline on a document's bytes."""
+    settings = settings or get_settings()
+    timer = Timer()
+    try:
+        mapper = mapper or get_mapper(settings.mapper, settings)
+        with timer.stage("ingest"):
+            doc = load_bytes(data, settings)
+    except DocumentLoadError as exc:
+        return DocumentResult(source=source, status=DocumentStatus.FAILED, error=exc.to_dict(), timings=timer.seconds)
+    except ExtractorError as exc:
+        return DocumentResult(source=source, status=DocumentStatus.FAILED, error=exc.to_dict(), timings=timer.seconds)
+    except Exception as exc:
+        log.exception("ingest of %s failed", source)
+        return DocumentResult(source=source, status=DocumentStatus.FAILED,
+                              error=InternalError(f"{type(exc).__name__}: {exc}").to_dict(), timings=timer.seconds)
+    forms, errors = _forms(doc, mapper, timer)
+    timings = {**doc.timings, **timer.seconds}
+    if not forms:
+        status = DocumentStatus.FAILED
+    elif errors or doc.meta.get("failed_pages"):
+        status = DocumentStatus.PARTIAL
+    else:
+        status = DocumentStatus.OK
+    error = {"code": "FORMS_FAILED", "message": f"{len(errors)} form(s) could not be processed", "forms": errors} if errors else None
+    return DocumentResult(source=source, sha256=doc.sha256, kind=doc.kind.value, status=status, error=error,
+                          pages=doc.pages, forms=forms, timings=timings)
+
+
+def extract(path: str | Path, settings: Settings | None = None, mapper: Mapper | None = None) -> DocumentResult:
+    """Run the whole pipeline on a file; bad input comes back as a failed DocumentResult, not an exception."""
+    settings = settings or get_settings()
+    path = Path(path)
+    try:
+        data = read_bytes(path, settings)
+    except DocumentLoadError as exc:
+        return DocumentResult(source=str(path), status=DocumentStatus.FAILED, error=exc.to_dict())
+    return extract_bytes(data, str(path), settings, mapper)
+
+
+def extract_many(paths: list[Path], settings: Settings | None = None,
+                 on_result: Callable[[DocumentResult], None] | None = None) -> list[DocumentResult]:
+    """Extract several files in order; one failure never stops the rest."""
+    settings = settings or get_settings()
+    mapper = None
+    try:
+        mapper = get_mapper(settings.mapper, settings)
+    except ExtractorError:
+        mapper = None  # every document will report the configuration error
+    results = []
+    for path in paths:
+        result = extract(path, settings, mapper)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

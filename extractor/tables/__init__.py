@@ -1,0 +1,1 @@
+"""Table reconstruction: from cells (export lines or page tokens) to labelled rows."""

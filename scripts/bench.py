@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Benchmarks: forms per second on the text-export path (more paths join as they land). Prints and saves JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from extractor.pipeline import extract_bytes
+from extractor.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "eval" / "datasets" / "seed" / "000_f0d77478487422c7.txt"
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Pick a benchmark."""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@app.command()
+def text(
+    repeat: Annotated[int, typer.Option(help="timed rounds over the seed export")] = 30,
+    copies: Annotated[int, typer.Option(help="the seed concatenated this many times per document")] = 10,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """Forms per second through the whole pipeline (ingest, rows, mapping, checking) on text exports."""
+    settings = get_settings()
+    data = ("\n".join([SEED.read_text(encoding="utf-8")] * copies)).encode("utf-8")
+    warm = extract_bytes(data, "bench", settings)
+    forms = len(warm.forms)
+    assert forms == 10 * copies, forms
+    rounds, stages = [], {}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = extract_bytes(data, "bench", settings)
+        rounds.append(time.perf_counter() - start)
+        for k, v in result.timings.items():
+            stages[k] = stages.get(k, 0.0) + v
+    median = statistics.median(rounds)
+    figures = {
+        "benchmark": "text_export",
+        "forms_per_document": forms,
+        "rounds": repeat,
+        "median_s_per_document": round(median, 4),
+        "forms_per_second": round(forms / median, 1),
+        "ms_per_form": round(median / forms * 1000, 2),
+        "stage_share": {k: round(v / sum(stages.values()), 3) for k, v in stages.items()},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+    }
+    typer.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    app()
