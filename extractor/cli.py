@@ -238,5 +238,12 @@ def check_cmd(
     raise typer.Exit(1 if any(f.has_errors for d in envelope.documents for f in d.forms) else 0)
 
 
+def _register_subsystem_commands() -> None:
+    """Larger subsystems keep their commands beside them; each module's register(app) adds them here."""
+    # One line per subsystem, e.g.:  from extractor.runner.commands import register as _runner; _runner(app)
+
+
+_register_subsystem_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
