@@ -30,6 +30,8 @@ from extractor.layout import Cell, Grid
 from extractor.tables.align import INF, Slot, align
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# "项目名称：社区服务" — a label and its value printed in one cell.
+_LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
 
 
@@ -296,6 +298,7 @@ class _Reader:
 
     # -- dispatch -------------------------------------------------------------------------------------------------
     def _row(self, row: list[Cell]) -> None:
+        row = split_labelled(row)
         cells = _nonblank(row)
         sections = _sections_in(row)
         if "footer" in sections:
@@ -513,6 +516,23 @@ class _Reader:
                 if after:
                     self.form.grade = _value(after[0])
         self.state = "totals"
+
+
+def split_labelled(row: list[Cell]) -> list[Cell]:
+    """Cells holding "label：value" for a known label become two cells (same id, so provenance stays exact)."""
+    out: list[Cell] = []
+    for cell in row:
+        m = _LABELLED.match(cell.text)
+        if m is not None:
+            head = m.group(1)
+            if _is_label(head, VocabKind.FORM_FIELD) is not None or (
+                _is_label(head, VocabKind.SECTION) is not None and _section_of(cell.model_copy(update={"text": head}))
+            ):
+                out.append(cell.model_copy(update={"text": head, "whole_text": cell.text}))
+                out.append(cell.model_copy(update={"text": m.group(2), "whole_text": cell.text}))
+                continue
+        out.append(cell)
+    return out
 
 
 def _fund_cost(cell: Cell) -> float:
