@@ -305,7 +305,8 @@ def llm_usage(provenance: Provenance) -> tuple[int, int, int]:
     llm = provenance.llm or {}
     usage = llm.get("usage") or llm.get("tokens") or llm
     usage = usage if isinstance(usage, dict) else {}
-    return (int(llm.get("requests") or 0), int(usage.get("prompt_tokens") or 0),
+    requests = llm.get("requests", llm.get("responses", llm.get("calls")))
+    return (int(requests or 0), int(usage.get("prompt_tokens") or 0),
             int(usage.get("completion_tokens") or 0))
 
 
