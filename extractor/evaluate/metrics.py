@@ -27,6 +27,7 @@ from extractor.records.models import (
     FormStatus,
     MapMethod,
     Provenance,
+    Record,
     Severity,
 )
 from extractor.records.paths import iter_values
@@ -290,14 +291,22 @@ def _readable_text(entry: DocumentEntry) -> str:
         return ""
 
 
-def _form_similarity(form: FormResult, gold: GoldForm) -> float | None:
-    """Correct non-null gold fields; None when too few agree for the two to be the same form."""
-    comparisons = compare_records(form.record, gold.record)
-    present = [c for c in comparisons if c.expected is not None]
-    same = sum(1 for c in present if c.outcome is Outcome.CORRECT)
-    name_same = gold.record.project_name is not None and any(
-        c.path == "project_name" and c.outcome is Outcome.CORRECT for c in comparisons)
-    return float(same) if name_same or same * 4 >= len(present) else None
+_FORM_KEYS = ("year", "project_name", "department", "implementing_unit", "total_weight", "total_score", "grade")
+_FUND_KEYS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
+# Forms of one document are paired within this distance of their printed order (keeps big exports linear).
+_FORM_BAND = 50
+
+
+def _form_key(record: Record) -> list[Any]:
+    return [getattr(record, k) for k in _FORM_KEYS] + [getattr(record.funds.total, k) for k in _FUND_KEYS]
+
+
+def _form_similarity(got: list[Any], gold: list[Any]) -> float | None:
+    """Header, totals and fund-total fields two forms share; None when too few agree to be the same form."""
+    present = [(a, b) for a, b in zip(got, gold, strict=True) if b is not None]
+    same = sum(1 for a, b in present if same_value(a, b))
+    name_same = gold[1] is not None and same_value(got[1], gold[1])
+    return float(same) if name_same or same * 2 >= len(present) > 0 else None
 
 
 def llm_usage(provenance: Provenance) -> tuple[int, int, int]:
@@ -425,7 +434,10 @@ def score_document(entry: DocumentEntry, result: DocumentResult, seconds: float 
         if differences is not None:
             differences.append({"document": entry.name, "error": result.error})
     forms = result.forms
-    pairs = align_sequences(len(forms), len(entry.gold), lambda i, j: _form_similarity(forms[i], entry.gold[j]))
+    got_keys = [_form_key(f.record) for f in forms]
+    gold_keys = [_form_key(g.record) for g in entry.gold]
+    pairs = align_sequences(len(forms), len(entry.gold), lambda i, j: _form_similarity(got_keys[i], gold_keys[j])
+                            if abs(i - j) <= _FORM_BAND else None)
     for fi, gi in pairs:
         _score_form(scores, forms[fi] if fi is not None else None, entry.gold[gi] if gi is not None else None,
                     source, differences, {"document": entry.name})

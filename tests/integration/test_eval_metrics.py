@@ -183,3 +183,33 @@ def test_scores_add_up(baseline):
     assert twice.fields.total == 2 * SEED_FIELDS and twice.field_accuracy == 1.0
     assert twice.label_repairs["repaired"].total == 2 * baseline.label_repairs["repaired"].total
     assert twice.cost.pages == 20
+
+
+def _rewrite_gold(root: Path, change) -> None:
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    golds = [json.loads((root / g).read_text(encoding="utf-8")) for g in manifest["documents"][0]["gold"]]
+    manifest["documents"][0]["gold"] = change(golds)
+    (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def test_a_missed_form_does_not_shift_the_others(tmp_path, baseline):
+    root = _seed_copy(tmp_path)
+
+    def add_unknown_first(golds):
+        for g in golds:
+            g["form_index"] += 1
+        return [{"form_index": 1, "record": {"year": 2023, "project_name": "不存在的项目"}}, *golds]
+
+    _rewrite_gold(root, add_unknown_first)
+    scores = _scores(load_dataset(root))
+    assert (scores.forms, scores.forms_matched, scores.forms_missed, scores.forms_extra) == (11, 10, 1, 0)
+    assert scores.fields.correct == SEED_FIELDS and scores.fields.omitted == 4 + 24 + 2 + 3  # no rows
+
+
+def test_an_extra_form_is_counted_not_scored_as_wrong(tmp_path):
+    root = _seed_copy(tmp_path)
+    _rewrite_gold(root, lambda golds: [g for g in golds if g["form_index"] != 5])
+    scores = _scores(load_dataset(root))
+    assert (scores.forms, scores.forms_matched, scores.forms_missed, scores.forms_extra) == (9, 9, 0, 1)
+    assert scores.fields.correct == scores.fields.total and scores.invented_fields > 0
+    assert scores.rows_output > scores.rows_gold == scores.rows_matched
