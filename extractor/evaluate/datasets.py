@@ -13,7 +13,7 @@ from extractor.errors import ExtractorError
 from extractor.records.models import FindingCode, Record
 
 MANIFEST = "manifest.json"
-FORMAT = "perf-form-dataset/1"
+MANIFEST_VERSION = 1
 _REPO = Path(extractor.__file__).resolve().parent.parent
 # Where a dataset given by name is looked for, in order (relative roots are taken from the working directory).
 SEARCH_ROOTS = (Path("eval/datasets"), _REPO / "eval" / "datasets", _REPO / "tests" / "data")
@@ -43,6 +43,8 @@ class DocumentEntry(BaseModel):
     path: Path
     kind: str
     gold: list[GoldForm] = Field(default_factory=list)
+    expect: dict[str, Any] | None = Field(default=None, description="what reading it must give: status, "
+                                          "error_code, forms, form_status, missing_fields")
     transcript: Path | None = Field(default=None, description="plain text of what the document prints (scans)")
 
     @property
@@ -114,11 +116,14 @@ def _kind_of(path: Path) -> str:
 def _document(entry: Any, root: Path, default_kind: str | None, manifest: Path) -> DocumentEntry:
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
         raise DatasetError(f"{manifest}: each document needs a 'path'", file=str(manifest))
+    if not isinstance(entry.get("forms", entry.get("gold", [])), list):
+        raise DatasetError(f"{manifest}: 'forms' of {entry['path']} must be a list", file=str(manifest))
     path = (root / entry["path"]).resolve()
     if not path.is_file():
         raise DatasetError(f"{manifest}: document {entry['path']} does not exist", file=str(manifest))
     gold: list[GoldForm] = []
-    for item in entry.get("gold", []):
+    # "forms" is what scripts/make_corpus.py writes; "gold" is accepted as well.
+    for item in entry.get("forms", entry.get("gold", [])):
         if isinstance(item, str):
             gold_path = root / item
             gold.append(parse_gold(_read_json(gold_path), gold_path))
@@ -126,8 +131,12 @@ def _document(entry: Any, root: Path, default_kind: str | None, manifest: Path) 
             gold.append(parse_gold(item, manifest))
     gold.sort(key=lambda g: g.form_index)
     transcript = (root / entry["transcript"]).resolve() if entry.get("transcript") else None
-    return DocumentEntry(path=path, kind=entry.get("kind") or default_kind or _kind_of(path), gold=gold,
-                         transcript=transcript)
+    expect = entry.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        raise DatasetError(f"{manifest}: 'expect' of {entry['path']} must be an object", file=str(manifest))
+    # Deliberately broken inputs are their own group: their "accuracy" is whether they fail as they should.
+    kind = "broken" if entry.get("broken") else (entry.get("kind") or default_kind or _kind_of(path))
+    return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript)
 
 
 def _from_manifest(root: Path, manifest: Path, default_kind: str | None = None) -> tuple[dict[str, Any], list[DocumentEntry]]:
@@ -182,11 +191,11 @@ def write_manifest(root: Path, name: str | None = None, description: str | None 
         raise DatasetError(f"{root}: no gold files naming their source document", dataset=str(root))
     base = root.resolve()
     manifest = {
-        "format": FORMAT,
+        "version": MANIFEST_VERSION,
         "name": name or root.name,
         **({"description": description} if description else {}),
         "documents": [{"path": d.path.relative_to(base).as_posix(), "kind": d.kind,
-                       "gold": [g.file.resolve().relative_to(base).as_posix() for g in d.gold if g.file]}
+                       "forms": [g.file.resolve().relative_to(base).as_posix() for g in d.gold if g.file]}
                       for d in documents],
     }
     path = root / MANIFEST

@@ -121,8 +121,9 @@ class Scores(BaseModel):
     """Every measure for a set of documents; counts add up, ratios are computed from them."""
 
     documents: int = 0
-    documents_failed: int = 0
-    failures: dict[str, int] = Field(default_factory=dict, description="error code → documents")
+    documents_failed: int = Field(default=0, description="documents that failed and were not expected to")
+    failures: dict[str, int] = Field(default_factory=dict, description="error code → documents (all failures)")
+    expectations: Tally = Field(default_factory=Tally, description="documents with an `expect` that met it")
     forms: int = Field(default=0, description="gold forms")
     forms_matched: int = 0
     forms_missed: int = 0
@@ -210,6 +211,7 @@ class Scores(BaseModel):
             "hallucinations": self.hallucinations, "hallucinations_slipped": self.hallucinations_slipped,
             "false_rejections": self.false_rejections, "silent_wrong_fields": self.silent_wrong_fields,
             "documents_failed": self.documents_failed, "forms_missed": self.forms_missed,
+            "expectations_failed": self.expectations.total - self.expectations.correct,
             "forms_extra": self.forms_extra, "invented_fields": self.invented_fields,
             "seconds_per_page": self.cost.seconds_per_page, "llm_tokens": self.cost.llm_tokens,
         }
@@ -427,12 +429,23 @@ def score_document(entry: DocumentEntry, result: DocumentResult, seconds: float 
     """
     scores = Scores(documents=1)
     source = source or SourceIndex.of(entry)
+    expect = entry.expect or {}
     if result.status.value == "failed":
-        scores.documents_failed = 1
-        code = str((result.error or {}).get("code", "UNKNOWN"))
-        scores.failures = {code: 1}
-        if differences is not None:
-            differences.append({"document": entry.name, "error": result.error})
+        scores.documents_failed = int(expect.get("status") != "failed")
+        scores.failures = {str((result.error or {}).get("code", "UNKNOWN")): 1}
+    if entry.expect is not None:
+        unmet = unmet_expectations(entry.expect, result)
+        scores.expectations = Tally(total=1, correct=int(not unmet))
+        if unmet and differences is not None:
+            differences.append({"document": entry.name, "expectation": unmet, "status": result.status.value,
+                                "error": result.error})
+    elif result.status.value == "failed" and differences is not None:
+        differences.append({"document": entry.name, "error": result.error})
+    scores.cost.pages = result.pages or max(len(entry.gold), len(result.forms), 1)
+    scores.cost.seconds = seconds
+    scores.cost.cpu_seconds = cpu_seconds
+    if not entry.gold and entry.expect is not None:
+        return scores  # a broken input: its expectation is the whole score, its forms have no gold to meet
     forms = result.forms
     got_keys = [_form_key(f.record) for f in forms]
     gold_keys = [_form_key(g.record) for g in entry.gold]
@@ -441,7 +454,30 @@ def score_document(entry: DocumentEntry, result: DocumentResult, seconds: float 
     for fi, gi in pairs:
         _score_form(scores, forms[fi] if fi is not None else None, entry.gold[gi] if gi is not None else None,
                     source, differences, {"document": entry.name})
-    scores.cost.pages = result.pages or max(len(entry.gold), len(forms), 1)
-    scores.cost.seconds = seconds
-    scores.cost.cpu_seconds = cpu_seconds
     return scores
+
+
+def unmet_expectations(expect: dict[str, Any], result: DocumentResult) -> list[str]:
+    """What a document's `expect` asked for and did not get (empty when met)."""
+    unmet = []
+    status = expect.get("status")
+    if status is not None and result.status.value != status:
+        unmet.append(f"status {result.status.value}, expected {status}")
+    codes = expect.get("error_code")
+    if codes is not None:
+        codes = [codes] if isinstance(codes, str) else list(codes)
+        got = (result.error or {}).get("code")
+        if got not in codes:
+            unmet.append(f"error {got}, expected one of {codes}")
+    if "forms" in expect and len(result.forms) != expect["forms"]:
+        unmet.append(f"{len(result.forms)} form(s), expected {expect['forms']}")
+    form_status = expect.get("form_status")
+    if form_status is not None and any(f.status.value != form_status for f in result.forms):
+        unmet.append(f"form status {[f.status.value for f in result.forms]}, expected {form_status}")
+    for path in expect.get("missing_fields", []):
+        reported = any(f.code is FindingCode.MISSING_FIELD and any(p == path or p.startswith((f"{path}.", f"{path}["))
+                                                                  for p in f.fields)
+                       for form in result.forms for f in form.findings)
+        if not reported:
+            unmet.append(f"no MISSING_FIELD for {path}")
+    return unmet

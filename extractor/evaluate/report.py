@@ -44,10 +44,12 @@ def _false_errors(s: Scores) -> str:
 
 
 def _failed(s: Scores) -> str:
-    if not s.documents_failed:
+    failed = sum(s.failures.values())
+    if not failed:
         return f"0 of {s.documents}"
     codes = ", ".join(f"{c}×{n}" for c, n in sorted(s.failures.items()))
-    return f"{s.documents_failed} of {s.documents} ({codes})"
+    expected = f"; {failed - s.documents_failed} as expected" if failed != s.documents_failed else ""
+    return f"{failed} of {s.documents} ({codes}{expected})"
 
 
 def _group(name: str) -> Callable[[Scores], str]:
@@ -70,6 +72,7 @@ ROWS: list[Row] = [
     ("forms exact / matched / missed / extra",
      lambda s: f"{s.forms_exact} / {s.forms_matched} / {s.forms_missed} / {s.forms_extra}"),
     ("documents failed", _failed),
+    ("documents as expected (`expect`)", lambda s: _pct(s.expectations.correct, s.expectations.total)),
     ("seconds per page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
     ("LLM requests / tokens", lambda s: f"{s.cost.llm_requests} / {s.cost.llm_tokens}"),
 ]

@@ -187,8 +187,8 @@ def test_scores_add_up(baseline):
 
 def _rewrite_gold(root: Path, change) -> None:
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    golds = [json.loads((root / g).read_text(encoding="utf-8")) for g in manifest["documents"][0]["gold"]]
-    manifest["documents"][0]["gold"] = change(golds)
+    golds = [json.loads((root / g).read_text(encoding="utf-8")) for g in manifest["documents"][0]["forms"]]
+    manifest["documents"][0]["forms"] = change(golds)
     (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
@@ -213,3 +213,38 @@ def test_an_extra_form_is_counted_not_scored_as_wrong(tmp_path):
     assert (scores.forms, scores.forms_matched, scores.forms_missed, scores.forms_extra) == (9, 9, 0, 1)
     assert scores.fields.correct == scores.fields.total and scores.invented_fields > 0
     assert scores.rows_output > scores.rows_gold == scores.rows_matched
+
+
+def _add_document(root: Path, name: str, data: bytes, entry: dict) -> None:
+    (root / name).write_bytes(data)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"].append({"path": name, **entry})
+    (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def test_broken_inputs_are_scored_by_their_expectation(tmp_path, baseline):
+    """The generator's format: a broken document with no forms and what reading it must give."""
+    root = _seed_copy(tmp_path)
+    _add_document(root, "garbage.txt", b"\x00\x01\x02\x03" * 50, {
+        "kind": "text_export", "forms": [], "broken": "garbage",
+        "expect": {"status": "failed", "error_code": ["BINARY_CONTENT", "UNKNOWN_ENCODING"]}})
+    lines = SEED_EXPORT.read_text(encoding="utf-8").splitlines()
+    cut = "\n".join(lines[:lines.index(next(x for x in lines if x.strip().startswith("总分")))])
+    _add_document(root, "cut.txt", cut.encode("utf-8"), {
+        "kind": "text_export", "forms": [], "broken": "cut_form",
+        "expect": {"status": "ok", "forms": 1, "form_status": "needs_review",
+                   "missing_fields": ["total_weight", "total_score", "grade"]}})
+    _add_document(root, "wrongly-expected.txt", cut.encode("utf-8"), {
+        "kind": "text_export", "forms": [], "broken": "cut_form", "expect": {"status": "failed"}})
+    dataset = load_dataset(root)
+    assert dataset.kinds == ["text_export", "broken"]
+    report = evaluate(dataset, [Configuration(ocr="rapid", mapper="rules")], isolate=False)
+    overall, broken = report.results[0].overall, report.results[0].by_kind["broken"]
+    assert (broken.expectations.total, broken.expectations.correct) == (3, 2)
+    assert overall.flat()["expectations_failed"] == 1
+    assert overall.documents_failed == 0 and overall.failures == {"BINARY_CONTENT": 1}
+    # Forms read from broken inputs have no gold: they are neither invented nor scored as fields.
+    assert overall.fields.total == SEED_FIELDS and overall.forms_extra == 0 and overall.invented_fields == 0
+    unmet = [d for d in report.results[0].differences if "expectation" in d]
+    assert [d["document"] for d in unmet] == ["wrongly-expected.txt"]
+    assert unmet[0]["expectation"] == ["status ok, expected failed"]

@@ -32,8 +32,8 @@ def test_folder_without_manifest_pairs_gold_files_by_source(tmp_path):
     assert data.name == "archive" and data.forms == 10
     written = write_manifest(tmp_path / "archive", name="my-archive")
     manifest = json.loads(written.read_text(encoding="utf-8"))
-    assert manifest["format"] == "perf-form-dataset/1"
-    assert manifest["documents"][0]["gold"][0] == "gold/form-01.json"
+    assert manifest["version"] == 1
+    assert manifest["documents"][0]["forms"][0] == "gold/form-01.json"
     assert load_dataset(tmp_path / "archive").name == "my-archive"
 
 
