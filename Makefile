@@ -2,7 +2,7 @@
 VENV ?= .venv
 SEED := eval/datasets/seed/000_f0d77478487422c7.txt
 
-.PHONY: example test setup setup-dev lint bench schema
+.PHONY: example test setup setup-dev lint bench schema eval
 
 example: setup
 	$(VENV)/bin/extractor run $(SEED)
@@ -24,3 +24,6 @@ bench: setup
 
 schema: setup
 	$(VENV)/bin/python scripts/gen_schema.py
+
+eval: setup
+	$(VENV)/bin/extractor eval --dataset seed --gate eval/thresholds.toml

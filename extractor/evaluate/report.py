@@ -58,7 +58,7 @@ def _group(name: str) -> Callable[[Scores], str]:
 
 Row = tuple[str, Callable[[Scores], str]]
 ROWS: list[Row] = [
-    ("**field accuracy**", lambda s: f"**{_tally(s.fields)}**"),
+    ("**field accuracy**", lambda s: f"**{_tally(s.fields)}**" if s.fields.total else "—"),
     *[(f"· {g.replace('_', ' ')}", _group(g)) for g in FIELD_GROUPS],
     ("wrong / omitted / extra fields", lambda s: f"{s.fields.wrong} / {s.fields.omitted} / {s.fields.extra}"),
     ("row recall", lambda s: _pct(s.rows_matched, s.rows_gold)),
@@ -86,6 +86,8 @@ def _table(results: list[ConfigResult], pick: Callable[[ConfigResult], Scores | 
         for r in results:
             scores = pick(r)
             values.append("not run" if r.error else ("—" if scores is None else cell(scores)))
+        if all(v == "—" for v in values):
+            continue  # nothing to say (e.g. field rows for broken inputs that have no gold)
         lines.append(f"| {name} | " + " | ".join(values) + " |")
     if memory:
         values = ["not run" if r.error else (f"{r.peak_memory_mb:.0f} MB" if r.peak_memory_mb is not None else "—")
