@@ -94,9 +94,10 @@ class Cost(BaseModel):
     pages: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
-    llm_requests: int = 0
-    llm_prompt_tokens: int = 0
+    llm_requests: int = Field(default=0, description="requests sent to the endpoint in this run")
+    llm_prompt_tokens: int = Field(default=0, description="as recorded per form, answers from the cache included")
     llm_completion_tokens: int = 0
+    llm_cached_forms: int = Field(default=0, description="forms whose answer came from the LLM cache")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -311,14 +312,18 @@ def _form_similarity(got: list[Any], gold: list[Any]) -> float | None:
     return float(same) if name_same or same * 2 >= len(present) > 0 else None
 
 
-def llm_usage(provenance: Provenance) -> tuple[int, int, int]:
-    """(requests, prompt tokens, completion tokens) the mapper recorded for a form; zero without an LLM."""
+def llm_usage(provenance: Provenance) -> tuple[int, int, int, bool]:
+    """(requests, prompt tokens, completion tokens, from cache) the mapper recorded for a form; zeros for rules.
+
+    The LLM mapper records `requests` sent and the answer's `usage`; an answer served from its disk cache has
+    `cached` true, no requests, and the usage it cost when it was first asked.
+    """
     llm = provenance.llm or {}
     usage = llm.get("usage") or llm.get("tokens") or llm
     usage = usage if isinstance(usage, dict) else {}
     requests = llm.get("requests", llm.get("responses", llm.get("calls")))
     return (int(requests or 0), int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0))
+            int(usage.get("completion_tokens") or 0), bool(llm.get("cached")))
 
 
 def _rejected(form: FormResult) -> dict[str, str]:
@@ -378,7 +383,8 @@ def _score_form(scores: Scores, form: FormResult | None, gold: GoldForm | None, 
         wrong = sum(1 for c in comparisons if c.outcome in _WRONG_VALUE)
         scores.silent_wrong_fields += wrong
         scores.silent_wrong_forms += wrong > 0
-    requests, prompt, completion = llm_usage(form.provenance)
+    requests, prompt, completion, cached = llm_usage(form.provenance)
+    scores.cost.llm_cached_forms += cached
     scores.cost.llm_requests += requests
     scores.cost.llm_prompt_tokens += prompt
     scores.cost.llm_completion_tokens += completion

@@ -74,7 +74,8 @@ ROWS: list[Row] = [
     ("documents failed", _failed),
     ("documents as expected (`expect`)", lambda s: _pct(s.expectations.correct, s.expectations.total)),
     ("seconds per page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
-    ("LLM requests / tokens", lambda s: f"{s.cost.llm_requests} / {s.cost.llm_tokens}"),
+    ("LLM requests / tokens", lambda s: f"{s.cost.llm_requests} / {s.cost.llm_tokens}"
+     + (f" ({s.cost.llm_cached_forms} form(s) from cache)" if s.cost.llm_cached_forms else "")),
 ]
 
 
