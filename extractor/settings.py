@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     llm_arithmetic_reask: bool = Field(default=True, description="one targeted re-ask for suspected misreadings")
     llm_temperature: float | None = Field(default=0.0, description="None: do not send a temperature")
     llm_max_tokens: int | None = Field(default=None, description="cap on the answer's tokens; None: the endpoint's")
+
+    @field_validator("llm_temperature", "llm_max_tokens", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        # Some endpoints reject a temperature (reasoning models): an empty or "none" value sends none.
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
 
     def llm_cache_path(self) -> Path:
         """Where LLM responses are cached."""

@@ -62,6 +62,7 @@ class LLMMapper:
         self.reread_prompt = load_prompt(REREAD_PROMPT, REREAD_VERSION)
         self.cache = AnswerCache(settings.llm_cache_path() if settings.llm_cache else None)
         self._systems: dict[SourceKind, str] = {}
+        self._prompt_keys: dict[tuple[str, str, str], str] = {}
         self._ready: dict[str, MappedForm | BaseException] = {}
         self._lock = threading.Lock()
 
@@ -82,8 +83,11 @@ class LLMMapper:
 
     def _prompt_key(self, system: str, schema: type[Any], prompt: Prompt) -> str:
         # The answer depends on the prompt files, the schema the model fills in and how it is asked for.
-        return digest({"prompt": prompt.hash, "system": system, "schema": schema.model_json_schema(),
-                       "mode": self.client.mode.value})
+        memo = (system, schema.__name__, prompt.hash)
+        if memo not in self._prompt_keys:
+            self._prompt_keys[memo] = digest({"prompt": prompt.hash, "system": system,
+                                              "schema": schema.model_json_schema(), "mode": self.client.mode.value})
+        return self._prompt_keys[memo]
 
     def _key(self, messages: list[dict[str, Any]], schema: type[Any], prompt: Prompt) -> tuple[str, str]:
         prompt_key = self._prompt_key(messages[0]["content"], schema, prompt)
@@ -153,6 +157,8 @@ class LLMMapper:
     def _reread(self, mapped: MappedForm, form: RawForm, grid: Grid,
                 source: SourceCells) -> tuple[MappedForm, dict[str, Any] | None]:
         """One targeted re-ask when the checker's arithmetic looks like a misreading (rereading.py says when)."""
+        if not any(rule(mapped.record) for rule in ARITHMETIC_RULES.values()):
+            return mapped, None  # the arithmetic holds on what the model cited: nothing to read again
         first = check(mapped.record, mapped.provenance, grid).report
         suspected = suspects(mapped.record, mapped.provenance, grid, first.findings)
         if not suspected:

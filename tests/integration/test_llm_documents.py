@@ -239,3 +239,14 @@ def test_dropped_value_is_reported_through_the_pipeline(tmp_path):
     [finding] = [f for f in form.findings if f.code is FindingCode.UNGROUNDED_VALUE]
     assert finding.fields == ["indicators[2].score"] and finding.severity is Severity.ERROR
     assert form.record.indicators[2].score is None and form.has_errors
+
+
+def test_hybrid_keeps_the_rules_result_when_the_model_does_worse(tmp_path):
+    data = garbled_total_in_form_2()
+    with ScriptedServer(responder=lambda body: Answer({"project_name": None})) as server:  # an empty answer
+        result = extract_bytes(data, "garbled.txt", llm_settings(server, None, mapper="hybrid", llm_reasks=0))
+    assert len(server.requests) == 1
+    form2 = result.forms[1]
+    decision = form2.provenance.llm["hybrid"]
+    assert decision["chosen"] == "rules" and decision["errors"]["llm"] > decision["errors"]["rules"]
+    assert form2.provenance.mapper == "rules" and form2.record.project_name == "走访"

@@ -176,3 +176,32 @@ def test_missing_endpoint_is_a_configuration_error():
         with pytest.raises(ConfigurationError) as err:
             get_mapper(name, Settings(llm_base_url="http://127.0.0.1:9/v1"))
         assert "EXTRACTOR_LLM_MODEL" in err.value.message
+
+
+def test_rejected_request_is_not_retried_and_says_why(tmp_path):
+    from extractor.errors import LLMRequestError
+
+    with ScriptedServer(Status(401, "invalid api key"), Answer(gold_answer(1))) as server, \
+            pytest.raises(LLMRequestError) as err:
+        map_form(seed_grid(1), llm_settings(server, None))
+    assert len(server.requests) == 1 and err.value.code == "LLM_REQUEST_REJECTED"
+    assert "HTTP 401" in err.value.message and "invalid api key" in err.value.message
+
+
+def test_no_temperature_is_sent_when_unset(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXTRACTOR_LLM_TEMPERATURE", "none")
+    from extractor.settings import Settings
+
+    assert Settings().llm_temperature is None
+    with ScriptedServer(Answer(gold_answer(1))) as server:
+        map_form(seed_grid(1), llm_settings(server, None, llm_temperature=None, llm_max_tokens=8000))
+    assert "temperature" not in server.requests[0] and server.requests[0]["max_tokens"] == 8000
+
+
+def test_answer_cut_off_is_a_typed_failure(tmp_path):
+    from extractor.errors import LLMResponseError
+
+    with ScriptedServer(Answer('{"year": {"value": 20', finish_reason="length")) as server, \
+            pytest.raises(LLMResponseError) as err:
+        map_form(seed_grid(1), llm_settings(server, None))
+    assert "cut off" in err.value.message and len(server.requests) == 1
