@@ -215,6 +215,8 @@ class LLMMapper:
 
     def prefetch(self, pairs: list[tuple[RawForm, Grid]]) -> None:
         """Map many forms at once, at most llm_concurrency at a time; each result waits for its __call__."""
+        with self._lock:
+            self._ready.clear()  # results of an earlier document whose forms were never asked for
         if self.settings.llm_concurrency < 2 or len(pairs) < 2:
             return
 
