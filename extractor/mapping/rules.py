@@ -45,7 +45,7 @@ def cell_ref(cell: Cell) -> CellRef:
         column=cell.col + 1 if cell.line is not None else None,
         page=cell.page,
         bbox=cell.bbox,
-        text=cell.text,
+        text=cell.whole_text or cell.text,
     )
 
 
@@ -168,7 +168,11 @@ def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:
 def _target(b: _Builder, path: str, v: dict[str, RawValue]) -> str | None:
     if "target" in v:
         return _notation_text(b, path, v["target"])
-    parts = [v[k] for k in ("target_kind", "target_value", "target_unit") if k in v and not is_blank(v[k].text)]
+    parts = [v[k] for k in ("target_value", "target_unit") if k in v and not is_blank(v[k].text)]
+    kind = v.get("target_kind")
+    # 指标性质 holds an operator (≥, ≤, =) or a descriptor (正向, 定性): only an operator is part of the value.
+    if kind is not None and parse_notation(norm_key(kind.text) + "1").operator is not None:
+        parts.insert(0, kind)
     if not parts:
         return None
     # Split columns (指标性质 | 指标值 | 度量单位): the target is their concatenation, citing all three cells.

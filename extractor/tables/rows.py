@@ -30,6 +30,8 @@ from extractor.layout import Cell, Grid
 from extractor.tables.align import INF, Slot, align
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# "项目名称：社区服务" — a label and its value printed in one cell.
+_LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
 
 
@@ -97,7 +99,10 @@ class CellKind(StrEnum):
     LEVEL1 = "level1"
     LEVEL2 = "level2"
     LEVEL_BOTH = "level_both"  # 成本指标 is both
+    LEVEL1_CUT = "level1_cut"  # a level1 label only by repair: may just as well be a short 三级指标 name
+    LEVEL2_CUT = "level2_cut"
     LEVEL_AMBIGUOUS = "level_ambiguous"
+    PLACEHOLDER = "placeholder"  # 无
     SECTION = "section"
     TEXT = "text"
 
@@ -136,6 +141,8 @@ def classify(text: str) -> CellKind:
     """Classify a non-blank cell's content."""
     if is_blank(text):
         return CellKind.DASH
+    if norm_key(text) == "无":
+        return CellKind.PLACEHOLDER
     if number_of(text) is not None:
         return CellKind.NUMBER
     notation = parse_notation(text)
@@ -149,6 +156,8 @@ def classify(text: str) -> CellKind:
         assert m.canonical is not None
         if m.canonical in LEVEL1 and m.canonical in LEVEL2:
             return CellKind.LEVEL_BOTH
+        if m.repaired:
+            return CellKind.LEVEL1_CUT if m.canonical in LEVEL1 else CellKind.LEVEL2_CUT
         return CellKind.LEVEL1 if m.canonical in LEVEL1 else CellKind.LEVEL2
     if m.status is MatchStatus.AMBIGUOUS and len(norm_key(text)) <= 10:
         return CellKind.LEVEL_AMBIGUOUS
@@ -163,34 +172,46 @@ def _cost_table(table: dict[CellKind, float]) -> object:
 
 
 _TEXTUAL = {CellKind.TEXT: 0.0, CellKind.QUANTITY: 1.0, CellKind.NOTATION: 2.0, CellKind.NUMBER: 3.0}
+_LABELS_AS_VALUE = {
+    CellKind.LEVEL_AMBIGUOUS: 4.0, CellKind.LEVEL1: 5.0, CellKind.LEVEL2: 5.0, CellKind.LEVEL_BOTH: 5.0,
+    CellKind.LEVEL1_CUT: 5.0, CellKind.LEVEL2_CUT: 5.0,
+}
 _VALUE_LIKE = {
     CellKind.NOTATION: 0.0, CellKind.QUANTITY: 0.3, CellKind.NUMBER: 0.5, CellKind.TEXT: 0.6, CellKind.DASH: 0.5,
-    CellKind.LEVEL_AMBIGUOUS: 4.0, CellKind.LEVEL1: 5.0, CellKind.LEVEL2: 5.0, CellKind.LEVEL_BOTH: 5.0,
+    CellKind.PLACEHOLDER: 0.2, **_LABELS_AS_VALUE,
 }
 INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
     "block": {CellKind.SECTION: 0.0},
     "level1": {
-        CellKind.LEVEL1: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL_AMBIGUOUS: 1.5, CellKind.LEVEL2: 4.0,
-        CellKind.TEXT: 8.0,
+        CellKind.LEVEL1: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL1_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
+        CellKind.LEVEL2: 4.0, CellKind.LEVEL2_CUT: 4.0, CellKind.TEXT: 8.0,
     },
     "level2": {
-        CellKind.LEVEL2: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL_AMBIGUOUS: 1.5, CellKind.LEVEL1: 4.0,
-        CellKind.TEXT: 7.0,
+        CellKind.LEVEL2: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL2_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
+        CellKind.LEVEL1: 4.0, CellKind.LEVEL1_CUT: 4.0, CellKind.TEXT: 7.0,
     },
     "name": {
-        CellKind.TEXT: 0.0, CellKind.QUANTITY: 2.0, CellKind.LEVEL_AMBIGUOUS: 2.5, CellKind.LEVEL1: 3.0,
-        CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0, CellKind.NUMBER: 4.0,
-        CellKind.DASH: 1.0,
+        CellKind.TEXT: 0.0, CellKind.PLACEHOLDER: 0.2, CellKind.DASH: 1.0, CellKind.QUANTITY: 2.0,
+        # A cut label in the name column is as likely a short name (服务对象满意度) as a misplaced label.
+        CellKind.LEVEL1_CUT: 1.0, CellKind.LEVEL2_CUT: 1.0, CellKind.LEVEL_AMBIGUOUS: 2.5,
+        CellKind.LEVEL1: 3.0, CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0,
+        CellKind.NUMBER: 4.0,
     },
     "target": _VALUE_LIKE,
     "actual": {**_VALUE_LIKE, CellKind.TEXT: 0.5},
     "weight": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
     "score": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
-    "deviation": {**_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0},
+    "deviation": {
+        **_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.PLACEHOLDER: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0,
+        CellKind.LEVEL1_CUT: 3.0, CellKind.LEVEL2_CUT: 3.0,
+    },
     "target_kind": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
-    "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0},
+    "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0,
+                     CellKind.PLACEHOLDER: 0.5},
     "target_unit": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
 }
+# Every indicator row prints these: leaving one empty must be paid for, or a label would steal its cell.
+INDICATOR_MISSING = {"name": 1.0, "target": 1.0, "actual": 1.0}
 _INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
 _DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
 _FUND_ORDER = list(FUND_COLUMNS.keys())
@@ -296,6 +317,7 @@ class _Reader:
 
     # -- dispatch -------------------------------------------------------------------------------------------------
     def _row(self, row: list[Cell]) -> None:
+        row = split_labelled(row)
         cells = _nonblank(row)
         sections = _sections_in(row)
         if "footer" in sections:
@@ -456,7 +478,11 @@ class _Reader:
         else:
             keys = _DEFAULT_INDICATOR_KEYS
             cols = {k: None for k in keys}
-        return [Slot(k, cols[k], _cost_table(INDICATOR_COSTS[k])) for k in keys if k in INDICATOR_COSTS]  # type: ignore[arg-type]
+        missing = dict(INDICATOR_MISSING)
+        if "target" not in keys:
+            missing.pop("target")  # split target columns: none of the three is required on its own
+        return [Slot(k, cols[k], _cost_table(INDICATOR_COSTS[k]), missing.get(k, 0.0))  # type: ignore[arg-type]
+                for k in keys if k in INDICATOR_COSTS]
 
     def _indicator(self, row: list[Cell]) -> bool:
         mapping = align(row, self._indicator_slots())
@@ -513,6 +539,23 @@ class _Reader:
                 if after:
                     self.form.grade = _value(after[0])
         self.state = "totals"
+
+
+def split_labelled(row: list[Cell]) -> list[Cell]:
+    """Cells holding "label：value" for a known label become two cells (same id, so provenance stays exact)."""
+    out: list[Cell] = []
+    for cell in row:
+        m = _LABELLED.match(cell.text)
+        if m is not None:
+            head = m.group(1)
+            if _is_label(head, VocabKind.FORM_FIELD) is not None or (
+                _is_label(head, VocabKind.SECTION) is not None and _section_of(cell.model_copy(update={"text": head}))
+            ):
+                out.append(cell.model_copy(update={"text": head, "whole_text": cell.text}))
+                out.append(cell.model_copy(update={"text": m.group(2), "whole_text": cell.text}))
+                continue
+        out.append(cell)
+    return out
 
 
 def _fund_cost(cell: Cell) -> float:
