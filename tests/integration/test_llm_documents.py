@@ -14,7 +14,7 @@ from extractor.errors import LLMResponseError, LLMUnavailableError
 from extractor.pipeline import extract_bytes
 from extractor.records.compare import diff_records
 from extractor.records.models import FindingCode, FormResult, Severity
-from tests.conftest import SEED_EXPORT, load_gold
+from tests.conftest import ROOT, SEED_EXPORT, load_gold
 from tests.support.gold_answers import answer_for, grid_of_request
 from tests.support.llm import (
     MODEL,
@@ -250,3 +250,23 @@ def test_hybrid_keeps_the_rules_result_when_the_model_does_worse(tmp_path):
     decision = form2.provenance.llm["hybrid"]
     assert decision["chosen"] == "rules" and decision["errors"]["llm"] > decision["errors"]["rules"]
     assert form2.provenance.mapper == "rules" and form2.record.project_name == "走访"
+
+
+VARIANTS = sorted((ROOT / "tests" / "data" / "exports").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=[p.stem for p in VARIANTS])
+def test_llm_replay_of_other_export_layouts_equals_gold(tmp_path, path):
+    """Other layouts (CSV, split 指标性质|指标值|度量单位 columns, label and value in one cell) through the LLM path."""
+    from extractor.records.models import Record
+
+    golds = [json.loads(g.read_text(encoding="utf-8")) for g in sorted(path.parent.glob(f"{path.stem}*.gold.json"))]
+    data = path.read_bytes()
+    grids = grids_of(data)
+    answers = [answer_for(Record.model_validate(g["record"]), grid) for g, grid in zip(golds, grids, strict=True)]
+    with ScriptedServer(responder=lambda body: Answer(answers[grid_of_request(body, grids)])) as server:
+        result = extract_bytes(data, path.name, llm_settings(server, None))
+    assert len(server.requests) == len(golds)
+    for form, gold in zip(result.forms, golds, strict=True):
+        assert diff_records(form.record, Record.model_validate(gold["record"])) == []
+        assert {f.code.value for f in form.findings if f.severity is Severity.ERROR} <= set(gold["expected_findings"])

@@ -45,6 +45,9 @@ class _Finder:
                     return self.cells[i:j + 1]
                 if not key.startswith(joined):
                     break
+        for cell in self.cells:  # "项目名称：社区服务": the value printed after its label in one cell
+            if cell.row > after and re.sub(r"^[^:：]{1,10}[:：]", "", norm_key(cell.text), count=1) == key:
+                return [cell]
         raise LookupError(f"no cell holds {value!r}")
 
     def label_row(self, predicate: Any, after: int = -1) -> int:
@@ -67,26 +70,46 @@ class _Finder:
         return out
 
 
+def _run(cells: list[Cell], value: str) -> list[Cell]:
+    """The first run of consecutive cells whose texts joined are the value."""
+    key = norm_key(value)
+    for i in range(len(cells)):
+        joined = ""
+        for j in range(i, len(cells)):
+            joined += norm_key(cells[j].text)
+            if joined == key:
+                return cells[i:j + 1]
+            if not key.startswith(joined):
+                break
+    raise LookupError(f"no run of cells holds {value!r}")
+
+
 def _row_cells(finder: _Finder, row: int) -> list[Cell]:
     return [c for c in finder.grid.rows[row] if c.text.strip()]
 
 
-def _indicator(finder: _Finder, ind: Indicator, after: int, level1_cell: Cell | None) -> tuple[dict[str, Any], int, Cell | None]:
+def _label_of(cell: Cell | None) -> str | None:
+    return match_label(cell.text, VocabKind.INDICATOR_LABEL).canonical if cell is not None else None
+
+
+def _indicator(finder: _Finder, ind: Indicator, after: int,
+               carry: dict[str, Cell | None]) -> tuple[dict[str, Any], int]:
     name_cells = finder.text(ind.name, after) if ind.name else []
     row = name_cells[0].row
     cells = _row_cells(finder, row)
-    labels = [c for c in cells if c.col < name_cells[0].col
-              and match_label(c.text, VocabKind.INDICATOR_LABEL).canonical is not None]
-    out: dict[str, Any] = {}
-    level2_cell = labels[-1] if labels else None
-    assert level2_cell is not None and match_label(level2_cell.text, VocabKind.INDICATOR_LABEL).canonical == ind.level2
-    out["level2"] = cited(ind.level2, level2_cell)
+    labels = [c for c in cells if c.col < name_cells[0].col and _label_of(c) is not None]
+    # The labels printed on this row (level1 then level2); a label printed once above for several rows (a
+    # merged cell) is cited where it is printed; a level1 printed nowhere is inferred (no cell).
+    if labels:
+        carry["level2"] = labels[-1]
     if len(labels) >= 2:
-        level1_cell = labels[-2]
-    if level1_cell is not None and match_label(level1_cell.text, VocabKind.INDICATOR_LABEL).canonical == ind.level1:
-        out["level1"] = cited(ind.level1, level1_cell)  # printed here, or once above for several rows (merged)
-    else:
-        out["level1"] = cited(ind.level1)  # not printed: the vocabulary's level1 above the level2, no cell
+        carry["level1"] = labels[-2]
+    out: dict[str, Any] = {}
+    for key in ("level2", "level1"):
+        value = getattr(ind, key)
+        cell = carry[key]
+        out[key] = cited(value, cell) if _label_of(cell) == value else cited(value)
+    assert out["level2"]["cells"], f"no printed level2 for {ind.name}"
     out["name"] = cited(ind.name, *name_cells) if ind.name else None
     col = name_cells[-1].col
     for key in ("target", "actual"):
@@ -94,8 +117,8 @@ def _indicator(finder: _Finder, ind: Indicator, after: int, level1_cell: Cell | 
         if value is None:
             out[key] = None
             continue
-        cell = next(c for c in cells if c.col > col and norm_key(c.text) == norm_key(value))
-        out[key], col = cited(value, cell), cell.col
+        run = _run([c for c in cells if c.col > col], value)  # split columns: ≥ | 2000 | 人
+        out[key], col = cited(value, *run), run[-1].col
     weight, score = finder.numbers(row, [ind.weight, ind.score], col)
     out["weight"] = cited(ind.weight, weight) if weight else None
     out["score"] = cited(ind.score, score) if score else None
@@ -105,7 +128,7 @@ def _indicator(finder: _Finder, ind: Indicator, after: int, level1_cell: Cell | 
         out["deviation"] = cited(ind.deviation, cell)
     else:
         out["deviation"] = None
-    return out, row, level1_cell
+    return out, row
 
 
 def answer_for(record: Record, grid: Grid) -> dict[str, Any]:
@@ -128,10 +151,11 @@ def answer_for(record: Record, grid: Grid) -> dict[str, Any]:
     answer["funds"] = funds
     answer["goals"] = {k: cited(v, *f.text(v)) if v else None
                        for k, v in (("expected", record.goals.expected), ("actual", record.goals.actual))}
-    indicators, level1_cell = [], None
+    indicators: list[dict[str, Any]] = []
+    carry: dict[str, Cell | None] = {"level1": None, "level2": None}
     after = f.label_row(lambda c: norm_key(c.text) == "三级指标")  # names are searched below the header
     for ind in record.indicators:
-        out, after, level1_cell = _indicator(f, ind, after, level1_cell)
+        out, after = _indicator(f, ind, after, carry)
         indicators.append(out)
     answer["indicators"] = indicators
     # The 总分 row: the first row below the indicators printing the total weight and then the total score.
