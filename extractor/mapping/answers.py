@@ -157,6 +157,7 @@ class CitedGrade(Cited):
 
 
 class _CitedLabel(Cited):
+    value: str | None = None  # narrowed to the vocabulary by the subclasses
     probe: ClassVar[str] = "indicators[0].level2"
 
     def explain(self, source: SourceCells) -> str:
@@ -177,7 +178,7 @@ class _CitedLabel(Cited):
 class CitedLevel1(_CitedLabel):
     """一级指标: a vocabulary label; no cell when the form prints none (then inferred from the level2)."""
 
-    value: Level1 | None = None
+    value: Level1 | None = None  # type: ignore[assignment]
     may_be_uncited: ClassVar[bool] = True
     probe: ClassVar[str] = "indicators[0].level1"
 
@@ -185,7 +186,7 @@ class CitedLevel1(_CitedLabel):
 class CitedLevel2(_CitedLabel):
     """二级指标: a vocabulary label."""
 
-    value: Level2 | None = None
+    value: Level2 | None = None  # type: ignore[assignment]
 
 
 class FundRowAnswer(BaseModel):

@@ -38,6 +38,46 @@ _MODES = {
 _NO_KEY = "unused"
 
 
+class _RedactSecrets(logging.Filter):
+    """Blots API keys out of records of the HTTP/LLM client loggers (a server may echo a key in an error body)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            record.msg, record.args = self._clean(message), None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if any(secret in text for secret in self.secrets):
+                record.exc_text = self._clean(text)
+        return True
+
+
+_REDACT = _RedactSecrets()
+_CLIENT_LOGGERS = ("openai", "instructor", "httpx", "httpx2", "httpcore")
+
+
+def _redact_logs(secret: str) -> None:
+    # Logger filters do not apply to records of child loggers: attach to every client logger that exists
+    # (they are created when openai and instructor are imported, which has happened by now).
+    if len(secret) < 4:
+        return
+    _REDACT.secrets.add(secret)
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in _CLIENT_LOGGERS]
+    for name in {*_CLIENT_LOGGERS, *names, __name__}:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
 @dataclass
 class Exchange:
     """What one question produced: the validated answer, or the last answer read without grounding."""
@@ -64,6 +104,7 @@ class LLMClient:
         self.model = settings.llm_model
         self.mode = _MODES[settings.llm_mode]
         self._secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+        _redact_logs(self._secret)
         self._transport_attempts = settings.llm_max_retries + 1
         self._extra: dict[str, Any] = {}
         if settings.llm_temperature is not None:
@@ -109,7 +150,7 @@ class LLMClient:
         hooks.on("completion:response", completions.append)
         hooks.on("parse:error", lambda error, **_: errors.append(_summary(error)))
         try:
-            answer = self._client.create(response_model=response_model, messages=messages,  # type: ignore[call-overload]
+            answer = self._client.create(response_model=response_model, messages=messages,  # type: ignore[arg-type]
                                          max_retries=reasks, context=context, strict=False, hooks=hooks,
                                          model=self.model, **self._extra)
         except InstructorRetryException as exc:

@@ -27,7 +27,7 @@ from tests.support.llm import (
     seed_grid,
     seed_grids,
 )
-from tests.support.openai_server import Answer, ScriptedServer, free_port
+from tests.support.openai_server import Answer, ScriptedServer, Status, free_port
 
 
 def replay(grids):
@@ -270,3 +270,15 @@ def test_llm_replay_of_other_export_layouts_equals_gold(tmp_path, path):
     for form, gold in zip(result.forms, golds, strict=True):
         assert diff_records(form.record, Record.model_validate(gold["record"])) == []
         assert {f.code.value for f in form.findings if f.severity is Severity.ERROR} <= set(gold["expected_findings"])
+
+
+def test_a_server_echoing_the_key_does_not_leak_it(tmp_path, caplog):
+    from extractor.errors import LLMRequestError
+
+    caplog.set_level(logging.DEBUG)
+    with ScriptedServer(Status(401, f"Incorrect API key provided: {SECRET}")) as server, \
+            pytest.raises(LLMRequestError) as err:
+        map_form(seed_grid(1), llm_settings(server, None))
+    assert "Incorrect API key provided: ***" in err.value.message
+    assert "401" in caplog.text  # the failure is logged, without the key
+    assert SECRET not in caplog.text and SECRET not in json.dumps(err.value.to_dict())
