@@ -108,7 +108,10 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
     prev_l2: tuple[str, FieldSource] | None = None
     for i, row in enumerate(form.indicators):
         p = f"indicators[{i}]"
-        v = row.values
+        v = dict(row.values)
+        if _lone_cost_label(v) and prev_l1 is not None and prev_l1[0] == "产出指标":
+            # 成本指标 alone on a row under 产出指标 is the 2020 framework's 二级指标, not the 2021 一级指标.
+            v["level2"] = v.pop("level1")
         level2 = _label(b, f"{p}.level2", v.get("level2"), LEVEL2)
         if level2 is None and v.get("level2") is None and prev_l2 is not None:
             # A merged 二级指标 cell printed once for several rows: the value above carries down.
@@ -150,6 +153,11 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
             )
         )
     return result
+
+
+def _lone_cost_label(v: dict[str, RawValue]) -> bool:
+    raw = v.get("level1")
+    return raw is not None and "level2" not in v and raw.label is not None and raw.label.canonical == "成本指标"
 
 
 def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:

@@ -30,9 +30,12 @@ from extractor.layout import Cell, Grid
 from extractor.tables.align import INF, Slot, align
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# A cell that is only a year line: "(2024 年度)", "2024年度", "（2022年）".
+_YEAR_LINE = re.compile(r"^[(（\[]?((?:19|20)\d{2})年度?[)）\]]?$")
 # "项目名称：社区服务" — a label and its value printed in one cell.
 _LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
+_DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
 
 
 class RawValue(BaseModel):
@@ -103,6 +106,8 @@ class CellKind(StrEnum):
     LEVEL2_CUT = "level2_cut"
     LEVEL_AMBIGUOUS = "level_ambiguous"
     PLACEHOLDER = "placeholder"  # 无
+    OPERATOR = "operator"  # ≥ alone: the 指标性质 column of a split target
+    DESCRIPTOR = "descriptor"  # 定性, 定量, 正向, 反向
     SECTION = "section"
     TEXT = "text"
 
@@ -141,8 +146,15 @@ def classify(text: str) -> CellKind:
     """Classify a non-blank cell's content."""
     if is_blank(text):
         return CellKind.DASH
-    if norm_key(text) == "无":
+    key = norm_key(text)
+    if key == "无":
         return CellKind.PLACEHOLDER
+    if key in _DESCRIPTORS:
+        return CellKind.DESCRIPTOR
+    if len(key) <= 5 and not any(ch.isdigit() for ch in key):
+        probe = parse_notation(key + "1")  # "≥" + "1" parses as an operator and a number, nothing more
+        if probe.operator is not None and probe.value == 1 and probe.unit is None:
+            return CellKind.OPERATOR
     if number_of(text) is not None:
         return CellKind.NUMBER
     notation = parse_notation(text)
@@ -178,7 +190,7 @@ _LABELS_AS_VALUE = {
 }
 _VALUE_LIKE = {
     CellKind.NOTATION: 0.0, CellKind.QUANTITY: 0.3, CellKind.NUMBER: 0.5, CellKind.TEXT: 0.6, CellKind.DASH: 0.5,
-    CellKind.PLACEHOLDER: 0.2, **_LABELS_AS_VALUE,
+    CellKind.PLACEHOLDER: 0.2, CellKind.OPERATOR: 2.0, CellKind.DESCRIPTOR: 2.0, **_LABELS_AS_VALUE,
 }
 INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
     "block": {CellKind.SECTION: 0.0},
@@ -195,7 +207,7 @@ INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
         # A cut label in the name column is as likely a short name (服务对象满意度) as a misplaced label.
         CellKind.LEVEL1_CUT: 1.0, CellKind.LEVEL2_CUT: 1.0, CellKind.LEVEL_AMBIGUOUS: 2.5,
         CellKind.LEVEL1: 3.0, CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0,
-        CellKind.NUMBER: 4.0,
+        CellKind.NUMBER: 4.0, CellKind.OPERATOR: 4.0, CellKind.DESCRIPTOR: 3.0,
     },
     "target": _VALUE_LIKE,
     "actual": {**_VALUE_LIKE, CellKind.TEXT: 0.5},
@@ -205,7 +217,7 @@ INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
         **_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.PLACEHOLDER: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0,
         CellKind.LEVEL1_CUT: 3.0, CellKind.LEVEL2_CUT: 3.0,
     },
-    "target_kind": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
+    "target_kind": {CellKind.OPERATOR: 0.0, CellKind.DESCRIPTOR: 0.0, CellKind.TEXT: 1.0, CellKind.DASH: 0.5},
     "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0,
                      CellKind.PLACEHOLDER: 0.5},
     "target_unit": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
@@ -328,7 +340,10 @@ class _Reader:
             self._year_from(row)
             self._seen("title")
             return
-        if self.state == "head" and self.form.year is None and self._year_from(row) and len(cells) == 1:
+        if self.state == "head" and len(cells) == 1 and _YEAR_LINE.match(norm_key(cells[0].text)):
+            self._year_from(row)
+            return
+        if self.state == "indicators" and self._indicator_subheader(row):
             return
         if _count_keys(row, VocabKind.INDICATOR_HEADER, {"level1", "level2", "name", "target", "actual"},
                        INDICATOR_COLUMNS) >= 2:
@@ -395,7 +410,6 @@ class _Reader:
             and "project_name" not in self.form.fields
             and "department" not in self.form.fields
             and classify(cells[0].text) is CellKind.TEXT
-            and not _YEAR.search(norm_key(cells[0].text))
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True
@@ -466,6 +480,20 @@ class _Reader:
         return bool(mapping)
 
     # -- indicators -----------------------------------------------------------------------------------------------
+    def _indicator_subheader(self, row: list[Cell]) -> bool:
+        # 年度指标值 spanning 指标性质 | 指标值 | 度量单位 printed on the row below: merge into the column map.
+        cells = _nonblank(row)
+        sub = [h for h in map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS, _INDICATOR_ORDER)
+               if h.key is not None]
+        if not cells or len(sub) != len(cells) or not self.form.indicator_header:
+            return False
+        self.form.indicator_header = sorted(
+            [h for h in self.form.indicator_header if not any(x.key == h.key for x in sub)] + sub, key=lambda h: h.col)
+        if {"target_kind", "target_value", "target_unit"} & {h.key for h in sub}:
+            self.form.indicator_header = [h for h in self.form.indicator_header if h.key != "target"]
+        self.ind_cols = _header_cols(self.form.indicator_header)
+        return True
+
     def _indicator_slots(self) -> list[Slot]:
         if self.ind_cols:
             keys = sorted(self.ind_cols, key=lambda k: self.ind_cols[k])
