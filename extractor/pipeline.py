@@ -24,7 +24,7 @@ from extractor.records.models import (
     Severity,
 )
 from extractor.settings import Settings, get_settings
-from extractor.tables.rows import read_rows
+from extractor.tables.rows import RawForm, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,11 @@ def merge_findings(mapper: list[Finding], checker: list[Finding]) -> list[Findin
     return sorted([*mapper, *kept], key=lambda f: _SEVERITY_ORDER[f.severity])
 
 
-def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer) -> FormResult:
-    """rows → mapping → checking for one form's grid."""
-    with timer.stage("rows"):
-        raw = read_rows(grid)
+def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer, raw: RawForm | None = None) -> FormResult:
+    """rows → mapping → checking for one form's grid (rows already read may be passed in)."""
+    if raw is None:
+        with timer.stage("rows"):
+            raw = read_rows(grid)
     with timer.stage("mapping"):
         mapped = mapper(raw, grid)
     with timer.stage("checking"):
@@ -80,16 +81,26 @@ def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer) -> FormRe
     )
 
 
-def _prefetch(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> None:
+def _read_all(doc: LoadedDocument, timer: Timer) -> list[RawForm | None]:
+    """Each grid's rows, read once; a grid whose rows cannot be read is left for process_form to report."""
+    raws: list[RawForm | None] = []
+    with timer.stage("rows"):
+        for grid in doc.grids:
+            try:
+                raws.append(read_rows(grid))
+            except Exception:
+                raws.append(None)
+    return raws
+
+
+def _prefetch(doc: LoadedDocument, raws: list[RawForm | None], mapper: Mapper, timer: Timer) -> None:
     """Let a mapper that calls out (the LLM) work on all of a document's forms at once, bounded by its settings."""
     prefetch = getattr(mapper, "prefetch", None)
     if prefetch is None or len(doc.grids) < 2:
         return
     try:
-        with timer.stage("rows"):
-            pairs = [(read_rows(grid), grid) for grid in doc.grids]
         with timer.stage("mapping"):
-            prefetch(pairs)
+            prefetch([(raw, grid) for raw, grid in zip(raws, doc.grids, strict=True) if raw is not None])
     except Exception:  # each form is mapped (and its error recorded) on its own below
         log.exception("prefetch failed; mapping form by form")
 
@@ -97,10 +108,11 @@ def _prefetch(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> None:
 def _forms(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> tuple[list[FormResult], list[dict[str, object]]]:
     forms: list[FormResult] = []
     errors: list[dict[str, object]] = []
-    _prefetch(doc, mapper, timer)
-    for i, grid in enumerate(doc.grids, start=1):
+    raws = _read_all(doc, timer)
+    _prefetch(doc, raws, mapper, timer)
+    for i, (grid, raw) in enumerate(zip(doc.grids, raws, strict=True), start=1):
         try:
-            forms.append(process_form(i, grid, mapper, timer))
+            forms.append(process_form(i, grid, mapper, timer, raw))
         except ExtractorError as exc:
             errors.append({"form": i, **exc.to_dict()})
         except Exception as exc:  # a bug in one form must not lose the document's other forms
