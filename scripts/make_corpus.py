@@ -35,9 +35,10 @@ def main(
     output: Annotated[Path, typer.Option("-o", "--output", help="directory to write (created)")],
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 0,
     kinds: Annotated[str, typer.Option(help=f"comma-separated: {','.join(KINDS)}")] = ",".join(KINDS),
-    count: Annotated[int, typer.Option(help="random forms per kind")] = 10,
+    count: Annotated[str, typer.Option(help="random forms per kind: N, or per kind: born_digital=2,scan=1")] = "10",
     include_seed: Annotated[bool, typer.Option("--include-seed", help="add the seed's ten gold forms to each kind")] = False,
     seed_forms: Annotated[str, typer.Option(help="which seed forms --include-seed adds, e.g. 1,2,3")] = "1,2,3,4,5,6,7,8,9,10",
+    seed_kinds: Annotated[str, typer.Option(help="the kinds --include-seed adds them to")] = ",".join(KINDS),
     broken: Annotated[int, typer.Option(help="add N deliberately broken documents")] = 0,
     fault_rate: Annotated[float, typer.Option(help="share of random forms with planted faults")] = 0.4,
     layouts: Annotated[str, typer.Option(help=f"comma-separated: {','.join(LAYOUTS)}")] = ",".join(LAYOUTS),
@@ -48,7 +49,8 @@ def main(
 ) -> None:
     """Generate a corpus under OUTPUT."""
     options = Options(
-        seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=count, include_seed=include_seed,
+        seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=_count(count), include_seed=include_seed,
+        seed_kinds=_csv(seed_kinds, KINDS, "kinds"),
         seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
         layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
         mess=not clean_exports,
@@ -59,6 +61,18 @@ def main(
     docs = manifest["documents"]
     forms = sum(len(d["forms"]) for d in docs)
     typer.echo(f"{len(docs)} documents, {forms} forms in {output} ({time.perf_counter() - start:.1f} s)")
+
+
+def _count(value: str) -> int | dict[str, int]:
+    """`10` or `born_digital=2,scan=1`."""
+    try:
+        if "=" not in value:
+            return int(value)
+        pairs = dict(item.split("=", 1) for item in value.split(",") if item.strip())
+        _csv(",".join(pairs), KINDS, "kinds")
+        return {kind.strip(): int(n) for kind, n in pairs.items()}
+    except ValueError as exc:
+        raise typer.BadParameter(f"--count {value!r}: {exc}") from exc
 
 
 def _without_output(argv: list[str]) -> list[str]:

@@ -35,8 +35,9 @@ class Options:
 
     seed: int
     kinds: tuple[str, ...] = KINDS
-    count: int = 10
+    count: int | dict[str, int] = 10  # random forms per kind, or per kind by name
     include_seed: bool = False
+    seed_kinds: tuple[str, ...] = KINDS  # the kinds --include-seed adds the seed forms to
     seed_forms: tuple[int, ...] = tuple(range(1, 11))
     broken: int = 0
     fault_rate: float = 0.4
@@ -122,8 +123,9 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
     """All documents of one kind (its own random stream: adding a kind changes no other)."""
     rng = random.Random(_kind_seed(options.seed, kind))
     nrng = np.random.default_rng(_kind_seed(options.seed, kind + ":pixels"))
-    forms = seed_forms(options.seed_forms) if options.include_seed else []
-    forms += [random_form(rng, options.fault_rate, origin=f"random/{kind}/{k + 1:03d}") for k in range(options.count)]
+    forms = seed_forms(options.seed_forms) if options.include_seed and kind in options.seed_kinds else []
+    count = options.count.get(kind, 0) if isinstance(options.count, dict) else options.count
+    forms += [random_form(rng, options.fault_rate, origin=f"random/{kind}/{k + 1:03d}") for k in range(count)]
     documents = []
     for number, chunk in enumerate(_chunks(rng, forms, kind, options), start=1):
         layout_name = _pick_layout(rng, options, kind)
@@ -138,7 +140,7 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
             data, encoding = encode(text, rng, options.gbk_share)
             name = f"{stem}.txt"
         else:
-            style = pdf.Style(size=rng.choice((8.5, 9.0, 9.0, 9.5, 10.0)))
+            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0, 10.5)))
             data, pages_of = pdf.render(layouts, style)
             name = f"{stem}.pdf"
             if kind in ("scan", "image"):

@@ -1,0 +1,286 @@
+"""The generated corpus: manifest and gold, determinism, PDF text layers, scans, images, and exports read back."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+from PIL import Image
+
+from extractor import extract
+from extractor.domain.text import norm_key
+from extractor.pipeline import extract_bytes
+from extractor.records.compare import diff_records
+from extractor.records.models import Record
+from scripts.corpus import pdf
+from scripts.corpus.dataset import Options, generate, seed_forms
+from scripts.corpus.expect import problems
+from scripts.corpus.forms import random_form
+from scripts.corpus.layouts import Printing, build
+from scripts.corpus.text_export import Mess, render_export
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "data" / "corpus-small"
+OPTIONS = dict(kinds=("born_digital", "scan", "image", "text_export"),
+               count={"born_digital": 3, "scan": 1, "image": 2, "text_export": 6}, include_seed=True,
+               seed_forms=(1, 2, 3), seed_kinds=("born_digital", "text_export"), broken=8, dpi=(150, 175))
+KINDS = {"pdf", "scan", "image", "text_export"}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _same_corpus(a: Path, b: Path) -> None:
+    fa, fb = _files(a), _files(b)
+    assert fa.keys() == fb.keys()
+    for name in fa:
+        if name.startswith("broken/encrypted"):
+            # AES encryption draws a fresh salt and IV each time: compare what the password opens instead.
+            texts = []
+            for data in (fa[name], fb[name]):
+                doc = pymupdf.open(stream=data, filetype="pdf")
+                assert doc.needs_pass and doc.authenticate("secret")
+                texts.append([page.get_text() for page in doc])
+            assert texts[0] == texts[1]
+        else:
+            assert fa[name] == fb[name], name
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    generate(out, Options(seed=11, **OPTIONS))
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest(corpus) -> dict:
+    return json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _docs(manifest: dict, kind: str) -> list[dict]:
+    return [d for d in manifest["documents"] if d["kind"] == kind and "broken" not in d]
+
+
+def _gold(corpus: Path, rel: str) -> dict:
+    return json.loads((corpus / rel).read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_manifest_lists_every_document_with_valid_gold(corpus, manifest):
+    assert manifest["version"] == 1
+    docs = manifest["documents"]
+    assert {d["kind"] for d in docs} == KINDS
+    listed = {d["path"] for d in docs} | {g for d in docs for g in d["forms"]} | {"manifest.json"}
+    assert listed == set(_files(corpus))  # nothing written that the manifest does not list
+    forms = 0
+    for doc in docs:
+        assert (corpus / doc["path"]).stat().st_size > 0 or doc.get("broken") == "empty"
+        for index, rel in enumerate(doc["forms"], start=1):
+            gold = _gold(corpus, rel)
+            assert gold["source"] == doc["path"] and gold["form_index"] == index
+            Record.model_validate(gold["record"])
+            assert set(gold["meta"]["planted"]) <= set(gold["expected_findings"])
+            forms += 1
+        if "broken" not in doc:
+            assert doc["expect"] == {"status": "ok", "forms": len(doc["forms"])}
+    assert forms == 3 + 3 + 1 + 2 + 3 + 6
+    assert sorted(d["broken"] for d in docs if "broken" in d) == sorted(
+        ["empty", "truncated_pdf", "encrypted_pdf", "garbage", "letter", "letter", "cut_form", "cut_form"])
+
+
+@pytest.mark.slow
+def test_same_seed_same_bytes_other_seed_other_bytes(corpus, tmp_path):
+    again = tmp_path / "again"
+    generate(again, Options(seed=11, **OPTIONS))
+    _same_corpus(corpus, again)
+    other = tmp_path / "other"
+    generate(other, Options(seed=12, **OPTIONS))
+    assert _files(other)["born_digital/bd-0004.pdf"] != _files(corpus)["born_digital/bd-0004.pdf"]
+
+
+def _pdf_text(data: bytes, pages: list[int]) -> str:
+    doc = pymupdf.open(stream=data, filetype="pdf")
+    return norm_key("".join(doc[p - 1].get_text() for p in pages))
+
+
+def _values(record: dict, split: bool) -> list[str]:
+    values = [str(record["year"]), record["project_name"], record["department"], record["implementing_unit"],
+              record["goals"]["expected"], record["goals"]["actual"], record["total_weight"], record["total_score"],
+              record["grade"]]
+    values += [v for row in record["funds"].values() for v in row.values() if v is not None]
+    for ind in record["indicators"]:
+        values += [ind["level1"], ind["level2"], ind["name"], ind["actual"], ind["weight"], ind["score"]]
+        values += [ind["deviation"]] if ind["deviation"] else []
+        values += [] if split else [ind["target"]]
+    return values
+
+
+@pytest.mark.slow
+def test_born_digital_text_layer_holds_every_record_value(corpus, manifest):
+    docs = _docs(manifest, "pdf")
+    assert {d["layout"] for d in docs} >= {"seed"}
+    for doc in docs:
+        data = (corpus / doc["path"]).read_bytes()
+        assert pymupdf.open(stream=data, filetype="pdf").page_count == doc["pages"]
+        for rel in doc["forms"]:
+            gold = _gold(corpus, rel)
+            text = _pdf_text(data, gold["meta"]["pages"])
+            missing = [v for v in _values(gold["record"], doc["layout"] == "split") if norm_key(v) not in text]
+            assert missing == [], (doc["path"], missing)
+
+
+def test_forms_continue_over_pages_and_long_text_wraps_inside_its_cell():
+    rng = random.Random(4)
+    form = random_form(rng)
+    while len(form.indicators) < 12:
+        form = random_form(rng)
+    form.goals_expected = "确保各项任务按期完成，资金使用规范高效；" * 16
+    layout = build(form, "seed", Printing(), rng)
+    data, pages = pdf.render([layout, build(seed_forms((1,))[0], "seed", Printing(), rng)], pdf.Style(size=10.5))
+    assert len(pages[0]) >= 2 and pages[1][0] == pages[0][-1] + 1  # the next form starts on a new page
+    doc = pymupdf.open(stream=data, filetype="pdf")
+    last = form.indicators[-1].name
+    assert norm_key(last) in norm_key(doc[pages[0][-1] - 1].get_text())
+    assert norm_key(last) not in norm_key(doc[0].get_text())
+    # The 预期目标 cell spans columns 1–3 of the seed layout: its wrapped lines stay between those rulings.
+    xs = pdf._x_positions(layout)
+    goal_lines = [line for block in doc[0].get_text("dict")["blocks"] for line in block.get("lines", [])
+                  if "".join(s["text"] for s in line["spans"]).startswith("确保各项")]
+    assert len(goal_lines) >= 5
+    for line in goal_lines:
+        x0, _, x1, _ = line["bbox"]
+        assert xs[1] <= x0 and x1 <= xs[4] + 0.5
+
+
+@pytest.mark.slow
+def test_scans_are_image_only_tilted_pages(corpus, manifest):
+    for doc in _docs(manifest, "scan"):
+        pdf_doc = pymupdf.open(corpus / doc["path"])
+        assert pdf_doc.page_count == doc["pages"] == len(doc["meta"]["scan"])
+        for page, params in zip(pdf_doc, doc["meta"]["scan"], strict=True):
+            assert page.get_text().strip() == ""
+            [image] = page.get_images()
+            info = pdf_doc.extract_image(image[0])
+            assert info["ext"] == "jpeg"
+            assert abs(info["width"] / (595 / 72) - params["dpi"]) < 2
+            assert abs(params["angle"]) <= 2.5 and 150 <= params["dpi"] <= 175
+
+
+@pytest.mark.slow
+def test_images_open_with_one_frame_per_page(corpus, manifest):
+    docs = _docs(manifest, "image")
+    assert docs
+    for doc in docs:
+        image = Image.open(io.BytesIO((corpus / doc["path"]).read_bytes()))
+        assert image.format == {"png": "PNG", "jpg": "JPEG", "tif": "TIFF"}[doc["path"].rsplit(".", 1)[1]]
+        assert getattr(image, "n_frames", 1) == doc["pages"]
+
+
+def _round_trip(layouts, text: str) -> list[tuple[int, list]]:
+    result = extract_bytes(text.encode("utf-8"), "export.txt")
+    assert result.status.value == "ok" and len(result.forms) == len(layouts)
+    out = []
+    for i, (form, layout) in enumerate(zip(result.forms, layouts, strict=True)):
+        diffs = diff_records(form.record, Record.model_validate(layout.record))
+        out.append((i, [(d.path, d.got, d.expected) for d in diffs]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_seed_forms_as_messy_exports_read_back_equal_to_gold(seed):
+    rng = random.Random(seed)
+    forms = seed_forms()
+    layouts = [build(f, "seed", Printing(dash=rng.choice(("—", "-"))), rng) for f in forms]
+    text = render_export(layouts, rng, Mess())
+    assert [d for _, d in _round_trip(layouts, text)] == [[]] * 10
+    result = extract_bytes(text.encode("gbk"), "export-gbk.txt")
+    for form, spec in zip(result.forms, forms, strict=True):
+        assert set(spec.expected_findings) <= {f.code.value for f in form.findings}
+
+
+# Where the existing text-export mapper (tables/rows.py) is known to fail on generated exports; each limit has
+# a strict xfail below that turns red the day it is fixed. Forms hitting one are left out of the round trip.
+LABEL_LIKE_NAMES = {"经济效益", "社会效益", "生态效益", "可持续影响", "服务对象满意度", "社会成本", "生态环境成本"}
+
+
+def _hits_known_limit(form) -> bool:
+    return bool({i.name for i in form.indicators} & LABEL_LIKE_NAMES) or form.project_name[:1].isdigit()
+
+
+@pytest.mark.parametrize("layout", ["seed", "extended"])
+def test_random_forms_as_messy_exports_read_back_equal_to_gold(layout):
+    rng = random.Random(f"export-{layout}")
+    forms = [f for f in (random_form(rng, 0.5) for _ in range(80)) if not _hits_known_limit(f)][:40]
+    layouts = [build(f, layout, Printing(dash=rng.choice(("—", "-"))), rng) for f in forms]
+    text = render_export(layouts, rng, Mess())
+    assert [(i, d) for i, d in _round_trip(layouts, text) if d] == []
+    result = extract_bytes(text.encode("utf-8"), "export.txt")
+    for form, spec in zip(result.forms, forms, strict=True):
+        assert set(spec.expected_findings) <= {f.code.value for f in form.findings}
+
+
+def _single(name: str, project: str | None = None, layout: str = "seed") -> list:
+    form = random_form(random.Random(5), 0.0)
+    form.indicators[-1].name = name
+    if project is not None:
+        form.project_name = project
+    lay = build(form, layout, Printing(), random.Random(0))
+    mess = Mess.none()
+    mess.missing_project_label = 1.0 if project is not None else 0.0
+    return _round_trip([lay], render_export([lay], random.Random(0), mess))[0][1]
+
+
+def test_ordinary_names_read_back_in_the_limit_tests_setting():
+    assert _single("投诉满意率") == []
+
+
+@pytest.mark.xfail(strict=True, reason="known mapper limit: a 三级指标 named like a label prefix (经济效益) is read as a label")
+def test_known_limit_label_like_indicator_name():
+    assert _single("经济效益") == []
+
+
+@pytest.mark.xfail(strict=True, reason="known mapper limit: an unlabelled project name starting with a year is not taken")
+def test_known_limit_unlabelled_project_name_starting_with_a_year():
+    assert _single("投诉满意率", project="2021年公共文化服务体系建设") == []
+
+
+@pytest.mark.xfail(strict=True, reason="known mapper limit: 指标性质 | 指标值 | 度量单位 columns are not understood")
+def test_known_limit_split_target_export():
+    assert _single("投诉满意率", layout="split") == []
+
+
+@pytest.mark.slow
+def test_broken_documents_the_text_path_can_judge_come_out_as_expected(corpus, manifest):
+    judged = 0
+    for doc in manifest["documents"]:
+        if doc.get("broken") in ("empty", "garbage") or (doc.get("broken") and doc["kind"] == "text_export"):
+            result = extract(corpus / doc["path"]).model_dump(mode="json")
+            assert problems(result, doc["expect"]) == [], doc["path"]
+            judged += 1
+    assert judged == 4
+
+
+@pytest.mark.slow
+def test_committed_fixtures_are_what_their_recorded_command_generates(tmp_path):
+    manifest = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
+    command = shlex.split(manifest["generator"]["command"])
+    assert command[:2] == ["python", "scripts/make_corpus.py"]
+    subprocess.run([sys.executable, *command[1:], "-o", str(tmp_path / "fx")], cwd=ROOT, check=True,
+                   capture_output=True)
+    _same_corpus(FIXTURES, tmp_path / "fx")
+    assert sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file()) < 4_000_000
+
+
+def test_cli_rejects_unknown_kinds(tmp_path):
+    run = subprocess.run([sys.executable, "scripts/make_corpus.py", "--kinds", "fax", "-o", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 2 and "unknown kinds" in run.stderr
