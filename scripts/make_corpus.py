@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 
 from scripts.corpus.dataset import KINDS, Options, generate  # noqa: E402
 from scripts.corpus.layouts import LAYOUTS  # noqa: E402
+from scripts.corpus.pdf import FONTS, MissingFontError  # noqa: E402
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -45,6 +46,7 @@ def main(
     forms_per_export: Annotated[int, typer.Option(help="forms per text export file")] = 10,
     dpi_min: Annotated[int, typer.Option(help="lowest scan resolution")] = 150,
     dpi_max: Annotated[int, typer.Option(help="highest scan resolution")] = 300,
+    fonts: Annotated[str, typer.Option(help=f"comma-separated PDF fonts: {','.join(FONTS)}")] = ",".join(FONTS),
     clean_exports: Annotated[bool, typer.Option("--clean-exports", help="text exports without the seed's mess")] = False,
 ) -> None:
     """Generate a corpus under OUTPUT."""
@@ -53,11 +55,15 @@ def main(
         seed_kinds=_csv(seed_kinds, KINDS, "kinds"),
         seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
         layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
-        mess=not clean_exports,
+        mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"),
     )
     start = time.perf_counter()
     command = " ".join(["python scripts/make_corpus.py", *(a for a in _without_output(sys.argv[1:]))])
-    manifest = generate(output, options, command=command)
+    try:
+        manifest = generate(output, options, command=command)
+    except MissingFontError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     docs = manifest["documents"]
     forms = sum(len(d["forms"]) for d in docs)
     typer.echo(f"{len(docs)} documents, {forms} forms in {output} ({time.perf_counter() - start:.1f} s)")

@@ -47,6 +47,7 @@ class Options:
     dpi: tuple[int, int] = (150, 300)
     mess: bool = True
     gbk_share: float = 0.2
+    fonts: tuple[str, ...] = pdf.FONTS
 
 
 @dataclass
@@ -140,7 +141,9 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
             data, encoding = encode(text, rng, options.gbk_share)
             name = f"{stem}.txt"
         else:
-            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0, 10.5)))
+            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0, 10.5)), face=rng.choice(options.fonts),
+                              repeat_header=rng.random() < 0.3)
+            meta["print"] = {"font": style.face, "size": style.size, "repeat_header": style.repeat_header}
             data, pages_of = pdf.render(layouts, style)
             name = f"{stem}.pdf"
             if kind in ("scan", "image"):
@@ -186,11 +189,23 @@ def generate_broken(out: Path, options: Options) -> list[Document]:
     return documents
 
 
+def libraries() -> dict[str, str]:
+    """Versions that decide the bytes of PDFs and images (same versions + same seed → same bytes)."""
+    import cv2
+    import PIL
+    import pymupdf
+
+    return {"pymupdf": pymupdf.VersionBind, "opencv": cv2.__version__, "numpy": np.__version__,
+            "pillow": PIL.__version__}
+
+
 def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     """Write the whole corpus under `out` and return the manifest (also written to out/manifest.json)."""
     unknown = set(options.kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; choose from {KINDS}")
+    for face in options.fonts:
+        pdf.font(face)  # a missing font fails here, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     documents: list[Document] = []
     for kind in KINDS:
@@ -200,7 +215,8 @@ def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     settings = asdict(options)
     manifest = {
         "version": MANIFEST_VERSION,
-        "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings},
+        "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings,
+                      "libraries": libraries()},
         "documents": [d.to_dict() for d in documents],
     }
     _write_json(out / "manifest.json", manifest)

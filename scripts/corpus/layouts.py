@@ -221,7 +221,7 @@ def _split(form: FormSpec, printing: Printing) -> FormLayout:
     _indicator_rows(b, rec, len(b.kinds), cols, form)
     _totals(b, rec, 8)
     return FormLayout("split", "财政项目支出绩效自评表", _year_line(rec["year"], printing),
-                      [30, 44, 52, 92, 34, 40, 34, 50, 32, 32, 80], b.cells, b.kinds, rec)
+                      [28, 42, 50, 86, 32, 40, 32, 50, 38, 38, 84], b.cells, b.kinds, rec)
 
 
 def _extended(form: FormSpec, printing: Printing, rng: random.Random) -> FormLayout:
