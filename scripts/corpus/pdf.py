@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pymupdf
@@ -51,13 +52,22 @@ def font(name: str = "droid") -> pymupdf.Font:
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z.,%()（）=<>≥≤+\-/:]+|.", re.S)
 
 
+@lru_cache(maxsize=65536)
+def _advance(face: str, ch: str) -> float:
+    return font(face).text_length(ch, fontsize=1.0)
+
+
+def text_width(text: str, size: float, face: str = "droid") -> float:
+    """Printed width of a line (the sum of glyph advances: TextWriter does not kern)."""
+    return size * sum(_advance(face, ch) for ch in text)
+
+
 def wrap(text: str, width: float, size: float, face: str = "droid") -> list[str]:
     """Greedy wrap to a width: CJK breaks anywhere, a number or Latin run only when it alone is too wide."""
-    f = font(face)
     lines: list[str] = []
     current = ""
     for token in _UNBREAKABLE.findall(text):
-        if not current or f.text_length(current + token, fontsize=size) <= width:
+        if not current or text_width(current + token, size, face) <= width:
             current += token
             continue
         lines.append(current)
@@ -66,9 +76,8 @@ def wrap(text: str, width: float, size: float, face: str = "droid") -> list[str]
         lines.append(current)
     out: list[str] = []
     for line in lines:  # a run wider than the cell is still cut, character by character
-        while len(line) > 1 and f.text_length(line, fontsize=size) > width:
-            cut = max(1, next(k for k in range(len(line), 0, -1) if f.text_length(line[:k], fontsize=size) <= width)
-                      if f.text_length(line[0], fontsize=size) <= width else 1)
+        while len(line) > 1 and text_width(line, size, face) > width:
+            cut = max(1, next((k for k in range(len(line) - 1, 0, -1) if text_width(line[:k], size, face) <= width), 1))
             out.append(line[:cut])
             line = line[cut:]
         out.append(line)
@@ -132,7 +141,7 @@ def _place_text(ops: PageOps, cell: Cell, lines: list[str], rect: pymupdf.Rect, 
     shown = lines[:fit]
     top = rect.y0 + max(PAD, (rect.height - min(block, fit * line_h)) / 2)
     for k, line in enumerate(shown):
-        length = font(style.face).text_length(line, fontsize=style.size)
+        length = text_width(line, style.size, style.face)
         x = rect.x0 + PAD if cell.align == "left" else rect.x0 + (rect.width - length) / 2
         ops.texts.append((x, top + k * line_h + style.size * 0.88, line, style.size))
 
@@ -144,10 +153,10 @@ def layout_pages(layout: FormLayout, style: Style) -> list[PageOps]:
     pages = [PageOps()]
     y = MARGIN_TOP
     cx = PAGE_W / 2
-    title_len = font(style.face).text_length(layout.title, fontsize=style.title_size)
+    title_len = text_width(layout.title, style.title_size, style.face)
     pages[0].texts.append((cx - title_len / 2, y + style.title_size, layout.title, style.title_size))
     y += style.title_size * 1.6
-    year_len = font(style.face).text_length(layout.year_line, fontsize=style.size + 1)
+    year_len = text_width(layout.year_line, style.size + 1, style.face)
     pages[0].texts.append((cx - year_len / 2, y + style.size + 1, layout.year_line, style.size + 1))
     y += (style.size + 1) * 1.8
     for line in layout.above:
