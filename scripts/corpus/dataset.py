@@ -141,13 +141,15 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
             data, encoding = encode(text, rng, options.gbk_share)
             name = f"{stem}.txt"
         else:
-            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0, 10.5)), face=rng.choice(options.fonts),
+            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0)), face=rng.choice(options.fonts),
                               repeat_header=rng.random() < 0.3)
             meta["print"] = {"font": style.face, "size": style.size, "repeat_header": style.repeat_header}
             data, pages_of = pdf.render(layouts, style)
             name = f"{stem}.pdf"
             if kind in ("scan", "image"):
-                scanned = scan.scan_pages(data, nrng, options.dpi)
+                seal_texts = [form.implementing_unit for form, form_pages in zip(chunk, pages_of, strict=True)
+                              for _ in form_pages]
+                scanned = scan.scan_pages(data, nrng, options.dpi, seal_texts)
                 meta["scan"] = [params.to_dict() for _, params in scanned]
                 if kind == "scan":
                     data = scan.to_pdf(scanned)

@@ -190,8 +190,9 @@ def test_forms_continue_over_pages_and_long_text_wraps_inside_its_cell():
     assert norm_key(last) not in norm_key(doc[0].get_text())
     # The 预期目标 cell spans columns 1–3 of the seed layout: its wrapped lines stay between those rulings.
     xs = pdf._x_positions(layout)
-    goal_lines = [line for block in doc[0].get_text("dict")["blocks"] for line in block.get("lines", [])
-                  if "".join(s["text"] for s in line["spans"]).startswith("确保各项")]
+    lines = [line for block in doc[0].get_text("dict")["blocks"] for line in block.get("lines", [])]
+    goal_lines = [line for line in lines if len(text := "".join(s["text"] for s in line["spans"]).strip()) >= 6
+                  and text in form.goals_expected]
     assert len(goal_lines) >= 5
     for line in goal_lines:
         x0, _, x1, _ = line["bbox"]
@@ -210,6 +211,29 @@ def test_scans_are_image_only_tilted_pages(corpus, manifest):
             assert info["ext"] == "jpeg"
             assert abs(info["width"] / (595 / 72) - params["dpi"]) < 2
             assert abs(params["angle"]) <= 2.5 and 150 <= params["dpi"] <= 175
+
+
+def test_seal_goes_under_the_table_only_where_there_is_room():
+    import numpy as np
+
+    from scripts.corpus import scan
+
+    rng = random.Random(1)
+    short = build(seed_forms((2,))[0], "seed", Printing(), rng)
+    long_form = random_form(rng)
+    while len(long_form.indicators) < 14:
+        long_form = random_form(rng)
+    data, pages = pdf.render([short, build(long_form, "seed", Printing(), rng)], pdf.Style(size=10))
+    doc = pymupdf.open(stream=data, filetype="pdf")
+    table_bottom = max(d["rect"].y1 for d in doc[0].get_drawings())
+    centre = scan.seal_centre(doc[0], 40)
+    assert centre is not None and centre[1] - 40 > table_bottom
+    assert scan.seal_centre(doc[pages[1][0] - 1], 40) is None  # a full page gets no seal
+    white = np.full((400, 400, 3), 255, np.uint8)
+    stamped = scan.stamp(white, (200, 200), 120, "上海市闵行区城市运行管理中心", np.random.default_rng(0))
+    b, g, r = (stamped[:, :, k].astype(int) for k in range(3))
+    assert ((r - b > 60) & (r - g > 60)).sum() > 2000  # red ink: ring, star and the unit's name
+    assert (stamped[:40, :40] == 255).all()  # nothing outside the ring
 
 
 @pytest.mark.slow
