@@ -101,6 +101,38 @@ def _of_kind(kind: str) -> Callable[[ConfigResult], Scores | None]:
     return lambda r: r.by_kind.get(kind)
 
 
+def _short(num: int, den: int) -> str:
+    return f"{100 * num / den:.1f} %" if den else "—"
+
+
+SUMMARY: list[Row] = [
+    ("forms", lambda s: str(s.forms)),
+    ("field accuracy", lambda s: f"{100 * s.fields.correct / s.fields.total:.2f} %" if s.fields.total else "—"),
+    ("rows R / P", lambda s: f"{_short(s.rows_matched, s.rows_gold)} / {_short(s.rows_matched, s.rows_output)}"),
+    ("finding recall", lambda s: _short(s.findings_found, s.findings_expected)),
+    ("false errors", lambda s: str(s.false_errors)),
+    ("hallucinations caught", lambda s: f"{s.hallucinations_caught}/{s.hallucinations}"),
+    ("wrong in ok forms", lambda s: str(s.silent_wrong_fields)),
+    ("as expected", lambda s: f"{s.expectations.correct}/{s.expectations.total}"),
+    ("s/page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
+]
+
+
+def render_summary(report: EvalReport) -> str:
+    """One line per configuration and document kind: the headline figures, for the README."""
+    lines = ["| configuration | kind | " + " | ".join(name for name, _ in SUMMARY) + " |",
+             "|---|---|" + "---|" * len(SUMMARY)]
+    for r in report.results:
+        if r.error:
+            lines.append(f"| `{r.label}` | — | not run: {(r.error or {}).get('code')} |" + " |" * (len(SUMMARY) - 1))
+            continue
+        for kind in report.kinds:
+            scores = r.by_kind.get(kind)
+            if scores is not None:
+                lines.append(f"| `{r.label}` | {kind} | " + " | ".join(cell(scores) for _, cell in SUMMARY) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(report: EvalReport) -> str:
     """The report as Markdown: one table for all documents, one per document kind when there are several."""
     m = report.machine
@@ -109,6 +141,8 @@ def render_markdown(report: EvalReport) -> str:
              f"{report.forms} gold form(s) in {report.documents} document(s) ({', '.join(report.kinds)}); "
              f"{report.created}; {m.get('machine')}, {m.get('cpus')} CPUs, {m.get('python')}"
              + (f", load {load[0]:.2f}" if load else "") + ".", ""]
+    if len(report.kinds) > 1:
+        lines += render_summary(report).splitlines() + [""]
     lines += _table(report.results, lambda r: r.overall, memory=True)
     if len(report.kinds) > 1:
         for kind in report.kinds:

@@ -37,6 +37,8 @@ def test_committed_fixtures_pass_the_gate(tmp_path, dataset):
     assert (tmp_path / "accuracy-vs-speed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| **field accuracy** |" in table and table in proc.stdout
+    for kind in report["kinds"] if len(report["kinds"]) > 1 else []:
+        assert f"| `rules/rapid` | {kind} |" in table and f"### {kind}" in table
 
 
 def test_gate_fails_on_a_worsened_mapper_through_the_cli(tmp_path):
