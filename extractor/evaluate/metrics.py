@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -255,7 +254,7 @@ class SourceIndex:
         """True when the value is printed somewhere in the source."""
         if isinstance(value, Decimal):
             return value in self.numbers
-        key = norm_key(unicodedata.normalize("NFKC", str(value)))
+        key = norm_key(str(value))
         if not key:
             return True
         if _NUMBER.fullmatch(key):
