@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
 
     mapper: MapperName = MapperName.RULES
     ocr: OcrEngineName = OcrEngineName.RAPID
+    rapid_models: Literal["v4", "v6"] = Field(default="v4", description="RapidOCR models: v4 (rapidocr-onnxruntime) or v6 (rapidocr 3)")
+    tesseract_lang: str = "chi_sim"
+    paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models: det/ and rec/ inside")
     data_dir: Path = Field(default=Path(".extractor"), description="uploads, caches, the default SQLite file")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
 
