@@ -19,11 +19,13 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uf
 class TesseractEngine:
     """One `tesseract` process per page: line crops are stacked into a single image and read together."""
 
-    def __init__(self, lang: str = "chi_sim") -> None:
+    def __init__(self, lang: str = "chi_sim", cmd: str | None = None) -> None:
         try:
             import pytesseract
         except ImportError as exc:
             raise ConfigurationError("OCR engine tesseract needs `pip install pytesseract`") from exc
+        if cmd:
+            pytesseract.pytesseract.tesseract_cmd = cmd
         try:
             pytesseract.get_tesseract_version()
             languages = set(pytesseract.get_languages(config=""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -204,21 +205,44 @@ def join_line(line: list[Glyph], space_ratio: float = 0.35) -> str:
     return out
 
 
-def split_glyph(glyph: Glyph, cuts: list[float]) -> list[Glyph]:
-    """Split an OCR box that straddles ruling lines at x positions `cuts`, characters shared out by width."""
+def _char_width(ch: str) -> float:
+    # Full-width (CJK, ，（）) glyphs are about twice as wide as digits and Latin letters.
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.55
+
+
+def split_glyph(glyph: Glyph, cuts: Sequence[float]) -> list[Glyph]:
+    """Split an OCR box that straddles ruling lines at x positions `cuts`, sharing characters out by width."""
     x0, y0, x1, y1 = glyph.bbox
     inside = [c for c in cuts if x0 < c < x1]
     text = glyph.text
     if not inside or len(text) < 2:
         return [glyph]
-    parts, start_x, start_i = [], x0, 0
-    for cut in [*inside, x1]:
-        end_i = len(text) if cut == x1 else round((cut - x0) / (x1 - x0) * len(text))
-        end_i = max(start_i, min(len(text), end_i))
-        if end_i > start_i:
-            parts.append(Glyph(text[start_i:end_i], (start_x, y0, cut, y1), glyph.confidence))
-        start_x, start_i = cut, end_i
+    widths = [_char_width(ch) for ch in text]
+    total = sum(widths)
+    edges, acc = [x0], 0.0
+    for w in widths:
+        acc += w
+        edges.append(x0 + acc / total * (x1 - x0))
+    # Split index per cut: the character boundary nearest the cut, snapped to a change between Chinese and
+    # digits/Latin (or a space) within two characters, since an OCR box also spans the blank between cells.
+    splits = []
+    for cut in inside:
+        k = min(range(1, len(text)), key=lambda i: abs(edges[i] - cut))
+        near = [i for i in range(max(1, k - 2), min(len(text), k + 3)) if _boundary(text, i)]
+        splits.append(min(near, key=lambda i: abs(i - k)) if near else k)
+    parts: list[Glyph] = []
+    bounds = [x0, *inside, x1]
+    idx = [0, *splits, len(text)]
+    for j in range(len(bounds) - 1):
+        chars = text[idx[j]:max(idx[j], idx[j + 1])].strip()
+        if chars:
+            parts.append(Glyph(chars, (bounds[j], y0, bounds[j + 1], y1), glyph.confidence))
     return parts
+
+
+def _boundary(text: str, i: int) -> bool:
+    a, b = text[i - 1], text[i]
+    return a.isspace() or b.isspace() or (_char_width(a) == 1.0) != (_char_width(b) == 1.0)
 
 
 def fill_cells(table: Table, glyphs: list[Glyph]) -> list[Glyph]:
