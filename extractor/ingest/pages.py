@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -182,7 +183,9 @@ def _image_frames(data: bytes, settings: Settings) -> Iterator[np.ndarray]:
 
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise CorruptDocumentError("the image format is not recognised or the file is broken") from exc
     except Image.DecompressionBombError as exc:  # Pillow's own guard fires at twice its limit, on the header
