@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     ocr: OcrEngineName = OcrEngineName.RAPID
     rapid_models: Literal["v4", "v6"] = Field(default="v4", description="RapidOCR models: v4 (rapidocr-onnxruntime) or v6 (rapidocr 3)")
     tesseract_lang: str = "chi_sim"
+    ocr_threads: int = Field(default=0, description="threads for OCR inference; 0 = the machine's cores (at most 4)")
     paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models: det/ and rec/ inside")
     data_dir: Path = Field(default=Path(".extractor"), description="uploads, caches, the default SQLite file")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")

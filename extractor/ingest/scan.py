@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from extractor.layout import SourceKind
@@ -78,29 +79,34 @@ def _split_tall(profile: np.ndarray, band: tuple[int, int], char_h: float) -> li
     return _split_tall(profile, (a, cut), char_h) + _split_tall(profile, (cut + 1, b), char_h)
 
 
-def _strip_lines(ink: np.ndarray, y0: int, y1: int, char_h: float) -> list[tuple[int, int, int, int]]:
-    """Text pieces in a strip outside the table (title, year, notes): bands, cut at wide horizontal gaps."""
-    region = ink[y0:y1]
+def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: float) -> list[tuple[int, int, int, int]]:
+    """Text pieces in a strip outside the table (title, year, notes), within the table's width: bands, cut at
+    wide horizontal gaps (the page's dark scanner edges lie outside and stay out)."""
+    region = ink[y0:y1, x0:x1]
     out = []
-    for a, b in _bands(np.count_nonzero(region, axis=1), min_ink=2, merge_gap=max(2, int(char_h * 0.3))):
+    profile = np.count_nonzero(region, axis=1)
+    bands = _bands(profile, min_ink=2, merge_gap=max(2, int(char_h * 0.3)))
+    for a, b in (part for band in bands for part in _split_tall(profile, band, char_h * 1.6)):
         if b - a < char_h * 0.4:
             continue
         cols = np.count_nonzero(region[a:b], axis=0)
         for c0, c1 in _bands(cols, min_ink=1, merge_gap=int((b - a) * 1.5)):
             if c1 - c0 >= (b - a) * 0.3 and np.count_nonzero(region[a:b, c0:c1]) >= char_h:
-                out.append((c0, y0 + a, c1, y0 + b))
+                out.append((x0 + c0, y0 + a, x0 + c1, y0 + b))
     return out
 
 
-def _char_height(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], guess: float) -> float:
+def _char_height(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], floor: float) -> float:
+    """Typical text-line height: the median of the cells' ink bands that are dense enough to be text."""
     heights = []
     for x0, y0, x1, y1 in boxes:
         region = ink[y0:y1, x0:x1]
         if region.size and np.count_nonzero(region) >= 20:
-            for a, b in _bands(np.count_nonzero(region, axis=1), min_ink=1, merge_gap=2):
-                if b - a >= 4:
+            profile = np.count_nonzero(region, axis=1)
+            for a, b in _bands(profile, min_ink=2, merge_gap=2):
+                if b - a >= floor * 0.5 and profile[a:b].sum() >= 3 * (b - a):
                     heights.append(b - a)
-    return float(np.median(heights)) if len(heights) >= 5 else guess
+    return max(floor, float(np.median(heights))) if len(heights) >= 5 else floor * 1.5
 
 
 def _pad(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -117,6 +123,8 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     """A grey page image read into a PageLayout in page units (`scale` = page units per pixel)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink.
+    gray = cv2.medianBlur(gray, 3)
     angle = skew_angle(gray)
     if abs(angle) > 0.05:
         gray = rotate(gray, angle)
@@ -150,7 +158,8 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
             if x1 - x0 > 2 * inset and y1 - y0 > 2 * inset:
                 boxes.append((ti, ci, (x0 + inset, y0 + inset, x1 - inset, y1 - inset)))
     # Typical character height, from the cells' ink bands, decides what is a speck, a dash and a line gap.
-    char_h = _char_height(ink, [b for _, _, b in boxes], guess=max(8.0, gray.shape[1] / 80))
+    # Printed text is at least ~7 pt: on an A4-wide page that is a 110th of the width.
+    char_h = _char_height(ink, [b for _, _, b in boxes], floor=max(6.0, gray.shape[1] / 110))
     crops: list[_Crop] = []
     dashes: set[tuple[int, int]] = set()
     for ti, ci, box in boxes:
@@ -161,11 +170,12 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
                 crops.append(_Crop(ci, ti, line))
     top = int(min(t.ys[0] for t in tables))
     bottom = int(max(t.ys[-1] for t in tables))
+    left, right = int(min(t.xs[0] for t in tables)), int(max(t.xs[-1] for t in tables))
     strips = [(0, top - 2), (bottom + 2, gray.shape[0])]
     strips += [(int(a.ys[-1]) + 2, int(b.ys[0]) - 2) for a, b in zip(tables, tables[1:], strict=False)]
     for y0, y1 in strips:
         if y1 - y0 >= char_h:
-            crops += [_Crop(-1, -1, line) for line in _strip_lines(ink, y0, y1, char_h)]
+            crops += [_Crop(-1, -1, line) for line in _strip_lines(ink, y0, y1, left, right, char_h)]
     t1 = time.perf_counter()
     pad = max(3, int(char_h * 0.25))
     images = [gray[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]

@@ -36,7 +36,7 @@ def _build(settings: Settings) -> OcrEngine:
     if settings.ocr is OcrEngineName.RAPID:
         from extractor.ocr.rapid import RapidEngine
 
-        return RapidEngine(models=settings.rapid_models)
+        return RapidEngine(models=settings.rapid_models, threads=settings.ocr_threads)
     if settings.ocr is OcrEngineName.TESSERACT:
         from extractor.ocr.tesseract import TesseractEngine
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,31 +24,36 @@ MIN_RATIO = 2.0
 class RapidEngine:
     """PP-OCRv4 through `rapidocr-onnxruntime` 1.4 (default) or PP-OCRv6 small through `rapidocr` 3.x."""
 
-    def __init__(self, models: str = "v4", batch: int = 8) -> None:
+    def __init__(self, models: str = "v4", batch: int = 8, threads: int = 0) -> None:
         self.models = models
         self.batch = batch
         self.name = f"rapid-{models}"
-        self._ocr, self._rec_session, self._decode = self._load(models)
+        self._ocr, model_path, self._decode = self._load(models)
+        self._rec_session = _session(model_path, threads)
 
     @staticmethod
-    def _load(models: str) -> tuple[Any, Callable[[np.ndarray], np.ndarray], Callable[..., list[tuple[str, float]]]]:
+    def _load(models: str) -> tuple[Any, Path, Callable[..., list[tuple[str, float]]]]:
         if models == "v4":
             try:
+                import rapidocr_onnxruntime
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as exc:
                 raise ConfigurationError("OCR engine rapid (v4) needs `pip install rapidocr-onnxruntime`") from exc
             ocr = RapidOCR(print_verbose=False)
             rec = ocr.text_rec
-            return ocr, lambda batch: rec.session(batch)[0], lambda preds: rec.postprocess_op(preds)
+            path = Path(rapidocr_onnxruntime.__file__).parent / "models" / "ch_PP-OCRv4_rec_infer.onnx"
+            return ocr, path, lambda preds: rec.postprocess_op(preds)
         if models == "v6":
             try:
+                import rapidocr
                 from rapidocr import RapidOCR as RapidOCR3
             except ImportError as exc:
                 raise ConfigurationError("OCR engine rapid (v6) needs `pip install rapidocr`") from exc
             ocr = RapidOCR3(params={"Global.log_level": "error"})
             ocr._load_rec_model()
             rec = ocr.text_rec
-            return ocr, rec.session, lambda preds: rec.postprocess_op(preds)[0]
+            path = Path(rapidocr.__file__).parent / "models" / "PP-OCRv6_rec_small.onnx"
+            return ocr, path, lambda preds: rec.postprocess_op(preds)[0]
         raise ConfigurationError(f"unknown RapidOCR model set {models!r} (v4 or v6)", models=models)
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
@@ -76,6 +83,25 @@ class RapidEngine:
                 xs, ys = [p[0] for p in box], [p[1] for p in box]
                 lines.append(OcrLine(text, (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))), float(score)))
         return lines
+
+
+def _session(model: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Our own onnxruntime session for the recogniser: no spin-waiting threads.
+
+    With spinning (onnxruntime's default) a shared 2-core machine spent twice the CPU and three times the wall
+    time on the same crops: idle worker threads spin while other processes want the cores.
+    """
+    import onnxruntime as ort
+
+    if not model.is_file():
+        raise ConfigurationError(f"the recognition model {model} is missing from its package", path=str(model))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads if threads > 0 else min(4, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return lambda batch: session.run(None, {name: batch})[0]
 
 
 def _normalise(crop: np.ndarray, width: int) -> np.ndarray:

@@ -34,6 +34,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _YEAR_LINE = re.compile(r"^[(（\[]?((?:19|20)\d{2})年度?[)）\]]?$")
 # "项目名称：社区服务" — a label and its value printed in one cell.
 _LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
+_OTHER_FIELD = re.compile(r"^[^:：]{2,12}[:：]")
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
 _DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
 
@@ -397,7 +398,8 @@ class _Reader:
                 key = key_for(FORM_FIELDS, m.canonical)  # type: ignore[arg-type]
                 matched = True
                 continue
-            if key is not None and key not in self.form.fields:
+            # A value under its printed label beats a positional guess made on an earlier line.
+            if key is not None and (key not in self.form.fields or self.form.fields[key].how == "positional"):
                 self.form.fields[key] = _value(cell)
                 key = None
         return matched
@@ -410,6 +412,7 @@ class _Reader:
             and "project_name" not in self.form.fields
             and "department" not in self.form.fields
             and classify(cells[0].text) is CellKind.TEXT
+            and not _OTHER_FIELD.match(norm_key(cells[0].text))  # 填报单位（盖章）：… is some other field
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True
