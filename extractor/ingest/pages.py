@@ -39,15 +39,16 @@ DEFAULT_DPI = 200
 def text_layer_problem(text: str) -> str | None:
     """Why a page's text layer cannot be trusted (None when it can): empty, mojibake, private-use glyphs, no CJK."""
     chars = [ch for ch in text if not ch.isspace()]
-    if len(chars) < 8:
+    if not chars:
         return "no text layer"
     bad = sum(1 for ch in chars if "\ue000" <= ch <= "\uf8ff" or ch == "\ufffd" or unicodedata.category(ch) == "Cc")
-    if bad > len(chars) * 0.05:
+    if bad > max(1, len(chars) * 0.05):
         return "private-use or replacement glyphs (fonts without a Unicode map)"
     latin1 = sum(1 for ch in chars if "\u00a0" <= ch <= "\u00ff")
-    if latin1 > len(chars) * 0.15:
+    if latin1 > max(1, len(chars) * 0.15):
         return "mojibake (GBK bytes read as Latin-1)"
-    if not has_cjk(text):
+    # A short tail page (评分等级 优) is fine; a page of Latin text only is not a Chinese form's layer.
+    if len(chars) >= 20 and not has_cjk(text):
         return "no Chinese characters in the text layer"
     return None
 
@@ -144,6 +145,9 @@ def _pdf_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: 
                 page = doc.load_page(index)
                 glyphs = _glyphs_from_rawdict(page.get_text("rawdict"))
                 problem = text_layer_problem("".join(g.text for g in glyphs))
+                if problem == "no text layer" and not page.get_images():
+                    meta["page_sources"].append({"page": number, "source": "blank"})
+                    continue  # nothing printed and nothing scanned: no OCR to run
                 if problem is None:
                     layout = _text_page(page, number, glyphs)
                     meta["page_sources"].append({"page": number, "source": "text_layer"})

@@ -105,7 +105,7 @@ def _coverage(segments: list[Segment], pos: float, lo: float, hi: float, tol: fl
     spans = sorted((max(s.start, lo), min(s.end, hi)) for s in segments if abs(s.pos - pos) <= tol)
     covered, reach = 0.0, lo
     for a, b in spans:
-        if b <= reach:
+        if b <= a or b <= reach:  # outside [lo, hi], or already counted
             continue
         covered += b - max(a, reach)
         reach = b

@@ -122,6 +122,15 @@ def test_a_page_without_form_labels_gives_no_grid():
 def test_text_layer_decision():
     assert text_layer_problem("财政项目支出绩效自评表 项目名称 巡查员工作经费") is None
     assert "no text layer" in text_layer_problem("  ")
+    assert text_layer_problem("评分等级 优") is None  # a short tail page keeps its text layer
     assert "mojibake" in text_layer_problem("²ÆÕþÏîÄ¿Ö§³ö¼¨Ð§×ÔÆÀ±í ÏîÄ¿Ãû³Æ")
     assert "private-use" in text_layer_problem("\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008\ue009")
     assert "no Chinese" in text_layer_problem("Dear Sir, thank you for your letter of May 3.")
+
+
+def test_a_line_further_down_the_same_x_does_not_cancel_a_wall():
+    from extractor.tables.grid import _coverage
+
+    wall = [Segment(False, 100, 0, 30), Segment(False, 100, 300, 400)]
+    assert _coverage(wall, 100, 10, 30, tol=2) == 1.0
+    assert _coverage(wall, 100, 40, 60, tol=2) == 0.0
