@@ -75,7 +75,7 @@ def _corpus(corpus: Path | None, seed: int, count: int, kinds: str) -> Path:
     import subprocess
     import sys
 
-    out = ROOT / "eval" / "results" / f"corpus-{seed}-{count}"
+    out = ROOT / "eval" / "results" / "_scratch" / f"corpus-{seed}-{count}"
     if not (out / "manifest.json").exists():
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), "-o", str(out), "--seed", str(seed),
                         "--kinds", kinds, "--count", str(count), "--include-seed"], check=True)
