@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
 
     mapper: MapperName = MapperName.RULES
     ocr: OcrEngineName = OcrEngineName.RAPID
+    rapid_models: Literal["v4", "v6"] = Field(default="v4", description="RapidOCR models: v4 (rapidocr-onnxruntime) or v6 (rapidocr 3)")
+    tesseract_lang: str = "chi_sim"
+    ocr_threads: int = Field(default=0, description="threads for OCR inference; 0 = the machine's cores (at most 4)")
+    paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models: det/ and rec/ inside")
     data_dir: Path = Field(default=Path(".extractor"), description="uploads, caches, the default SQLite file")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks: forms per second on the text-export path (more paths join as they land). Prints and saves JSON."""
+"""Benchmarks: text exports (forms/s), PDFs with a text layer and scans (s/page, RSS, accuracy). Prints JSON."""
 
 from __future__ import annotations
 
@@ -66,6 +66,91 @@ def text(
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _corpus(corpus: Path | None, seed: int, count: int, kinds: str) -> Path:
+    """The corpus to measure on: the one given, or a fresh one from make_corpus (a seed no fixture uses)."""
+    if corpus is not None:
+        return corpus
+    import subprocess
+    import sys
+
+    out = ROOT / "eval" / "results" / "_scratch" / f"corpus-{seed}-{count}"
+    if not (out / "manifest.json").exists():
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), "-o", str(out), "--seed", str(seed),
+                        "--kinds", kinds, "--count", str(count), "--include-seed"], check=True)
+    return out
+
+
+def _engine_run(args: tuple[str, dict[str, object], set[str], int | None]) -> dict[str, object]:
+    # One process per engine, so each peak RSS is that engine's own.
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from pagebench import measure
+
+    corpus, overrides, kinds, limit = args
+    return measure(Path(corpus), kinds, get_settings(**overrides), limit)
+
+
+def _run_isolated(corpus: Path, overrides: dict[str, object], kinds: set[str], limit: int | None) -> dict[str, object]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_engine_run, (str(corpus), overrides, kinds, limit)).result()
+
+
+def _emit(figures: dict[str, object], output: Path | None) -> None:
+    import os
+
+    figures["machine"] = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    text = json.dumps(figures, indent=2, ensure_ascii=False)
+    typer.echo(text if len(text) < 20000 else json.dumps(_summary(figures), indent=2, ensure_ascii=False))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+def _summary(figures: dict[str, object]) -> dict[str, object]:
+    return {k: ({kk: vv for kk, vv in v.items() if kk != "diffs"} if isinstance(v, dict) else v)
+            for k, v in figures.items()}
+
+
+@app.command()
+def pdf(
+    corpus: Annotated[Path | None, typer.Option(help="a make_corpus directory (default: generate one)")] = None,
+    seed: Annotated[int, typer.Option(help="corpus seed when generating")] = 4242,
+    count: Annotated[int, typer.Option(help="random forms per kind when generating")] = 30,
+    limit: Annotated[int | None, typer.Option(help="at most this many documents")] = None,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """Born-digital PDFs (text layer + vector rulings): seconds per page, peak RSS, field accuracy vs gold."""
+    path = _corpus(corpus, seed, count, "born_digital,scan,image")
+    _emit({"benchmark": "pdf_text_layer", "corpus": str(path),
+           "born_digital": _run_isolated(path, {}, {"pdf"}, limit)}, output)
+
+
+@app.command()
+def ocr(
+    corpus: Annotated[Path | None, typer.Option(help="a make_corpus directory (default: generate one)")] = None,
+    seed: Annotated[int, typer.Option(help="corpus seed when generating")] = 4242,
+    count: Annotated[int, typer.Option(help="random forms per kind when generating")] = 30,
+    engines: Annotated[str, typer.Option(help="comma-separated: rapid, rapid-v6, tesseract, paddle")] = "rapid,tesseract",
+    kinds: Annotated[str, typer.Option(help="manifest kinds: scan, image")] = "scan,image",
+    limit: Annotated[int | None, typer.Option(help="at most this many documents per engine")] = None,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """Scans and images through OCR, engine by engine (each in its own process): s/page, peak RSS, accuracy."""
+    path = _corpus(corpus, seed, count, "born_digital,scan,image")
+    figures: dict[str, object] = {"benchmark": "ocr", "corpus": str(path)}
+    for engine in (e.strip() for e in engines.split(",") if e.strip()):
+        overrides: dict[str, object] = {"ocr": engine.split("-")[0]}
+        if engine == "rapid-v6":
+            overrides["rapid_models"] = "v6"
+        figures[engine] = _run_isolated(path, overrides, set(kinds.split(",")), limit)
+    _emit(figures, output)
 
 
 @app.command()

@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Debian packages the tests use (real Tesseract, PostgreSQL, Chromium); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei}"
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei tesseract-ocr tesseract-ocr-chi-sim}"
 
 apt_install() {
   local missing=()
@@ -36,7 +36,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 EXTRAS="pdf,llm,db,service,eval"
-[ "$MODE" = "dev" ] && EXTRAS="$EXTRAS,dev"
+[ "$MODE" = "dev" ] && EXTRAS="$EXTRAS,tesseract,rapid6,dev"
 # Re-install only when the dependency list or the mode changed.
 STAMP="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-$MODE"
 if [ ! -f "$STAMP" ]; then

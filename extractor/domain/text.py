@@ -17,7 +17,8 @@ def norm_key(text: str | None) -> str:
     """Comparison key (record.md): Unicode NFKC, all white space removed."""
     if text is None:
         return ""
-    return _WS.sub("", unicodedata.normalize("NFKC", text))
+    # White space out before NFKC too: a space between a letter and a combining mark blocks composition.
+    return _WS.sub("", unicodedata.normalize("NFKC", _WS.sub("", text)))
 
 
 def clean_text(text: str | None) -> str:

@@ -34,7 +34,9 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _YEAR_LINE = re.compile(r"^[(（\[]?((?:19|20)\d{2})年度?[)）\]]?$")
 # "项目名称：社区服务" — a label and its value printed in one cell.
 _LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
+_OTHER_FIELD = re.compile(r"^[^:：]{2,12}[:：]")
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d{2}")
 _DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
 
 
@@ -116,6 +118,9 @@ def number_of(text: str) -> Decimal | None:
     """The number a cell holds when the cell is only a number (optionally with 分 or %)."""
     key = norm_key(text)
     key = key.removesuffix("分").removesuffix("%")
+    if _DECIMAL_COMMA.fullmatch(key):
+        # "10,00": a comma before exactly two final digits is a misread decimal point, never a thousands mark.
+        key = key.replace(",", ".")
     if not key or not _NUMBER.fullmatch(key):
         return None
     try:
@@ -254,6 +259,9 @@ def map_header(row: list[Cell], kind: VocabKind, columns: Mapping[str, str], ord
             continue
         if m.status is MatchStatus.AMBIGUOUS:
             pending.append((cell, m))
+        elif _label_like(cell.text):
+            # Unreadable (OCR 执行事 for 执行率): any column may be meant; its place among the others decides.
+            pending.append((cell, m.model_copy(update={"candidates": list(columns.values())})))
         else:
             found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value, cell_id=cell.id))
     for cell, m in pending:
@@ -271,6 +279,11 @@ def map_header(row: list[Cell], kind: VocabKind, columns: Mapping[str, str], ord
         else:
             found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value, cell_id=cell.id))
     return sorted(found, key=lambda h: h.col)
+
+
+def _label_like(text: str) -> bool:
+    key = norm_key(text)
+    return 2 <= len(key) <= 12 and not any(ch.isdigit() for ch in key)
 
 
 def _header_cols(header: list[HeaderColumn]) -> dict[str, int]:
@@ -397,7 +410,8 @@ class _Reader:
                 key = key_for(FORM_FIELDS, m.canonical)  # type: ignore[arg-type]
                 matched = True
                 continue
-            if key is not None and key not in self.form.fields:
+            # A value under its printed label beats a positional guess made on an earlier line.
+            if key is not None and (key not in self.form.fields or self.form.fields[key].how == "positional"):
                 self.form.fields[key] = _value(cell)
                 key = None
         return matched
@@ -410,6 +424,7 @@ class _Reader:
             and "project_name" not in self.form.fields
             and "department" not in self.form.fields
             and classify(cells[0].text) is CellKind.TEXT
+            and not _OTHER_FIELD.match(norm_key(cells[0].text))  # 填报单位（盖章）：… is some other field
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True

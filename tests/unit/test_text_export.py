@@ -65,3 +65,15 @@ def test_csv_export(seed_text):
     grids, _ = read_text_export(out.getvalue().encode())
     assert len(grids) == 1
     assert any(c.text == "巡查员工作经费" for c in grids[0].cells())
+
+
+def test_numbers_in_cells():
+    from decimal import Decimal
+
+    from extractor.tables.rows import number_of
+    assert number_of("1,200,000.00") == Decimal("1200000.00")
+    assert number_of("10,00") == Decimal("10.00")  # OCR's comma for a decimal point
+    assert number_of("95.00%") == Decimal("95.00")
+    assert number_of("10分") == Decimal("10")
+    assert number_of("3,5") is None
+    assert number_of("达成") is None

@@ -1,0 +1,231 @@
+"""Read a raster page: deskew, find the ruled table, recognise each cell's text lines in one batch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from extractor.layout import SourceKind
+from extractor.ocr.base import OcrEngine, OcrLine
+from extractor.tables.forms import PageLayout
+from extractor.tables.grid import Glyph, cluster_table, find_tables, text_lines
+from extractor.tables.lines import rotate, segments_from_raster, skew_angle
+
+
+@dataclass
+class _Crop:
+    cell: int  # index into the page's cells, -1 for text outside tables
+    table: int
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+def _bands(profile: np.ndarray, min_ink: int, merge_gap: int) -> list[tuple[int, int]]:
+    rows = np.flatnonzero(profile >= min_ink)
+    if rows.size == 0:
+        return []
+    bands: list[list[int]] = [[int(rows[0]), int(rows[0])]]
+    for r in rows[1:]:
+        if r - bands[-1][1] <= merge_gap:
+            bands[-1][1] = int(r)
+        else:
+            bands.append([int(r), int(r)])
+    return [(a, b + 1) for a, b in bands]
+
+
+DASH = "—"
+
+
+def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
+    """Text-line boxes inside a cell from its ink profile, each flagged when it is a lone dash (—).
+
+    Empty cells give nothing and cost no recognition; a dash is told by its shape (a thin bar), because the
+    recogniser reads it as 一 or 1.
+    """
+    x0, y0, x1, y1 = box
+    region = ink[y0:y1, x0:x1]
+    if region.size == 0 or int(np.count_nonzero(region)) < 6:
+        return []
+    rows = _bands(np.count_nonzero(region, axis=1), min_ink=1, merge_gap=max(2, int(char_h * 0.3)))
+    found: list[tuple[tuple[int, int, int, int], bool]] = []
+    rows = [part for band in rows for part in _split_tall(np.count_nonzero(region, axis=1), band, char_h)]
+    for a, b in rows:
+        band = region[a:b]
+        cols = np.flatnonzero(np.count_nonzero(band, axis=0))
+        if cols.size == 0:
+            continue
+        width, height = int(cols[-1] - cols[0] + 1), b - a
+        line = (x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b)
+        if height <= char_h * 0.3 and width >= char_h * 0.45 and width <= char_h * 2.5:
+            found.append((line, True))
+        elif height >= max(3, char_h * 0.3) and np.count_nonzero(band) >= max(6, char_h * 0.5):
+            found.append((line, False))
+    if len(found) > 1:
+        found = [(line, False) for line, dash in found if not dash] or found[:1]
+    return found
+
+
+def _split_tall(profile: np.ndarray, band: tuple[int, int], char_h: float) -> list[tuple[int, int]]:
+    """Cut a band taller than one text line at its thinnest row (tight line spacing merges wrapped lines)."""
+    a, b = band
+    if b - a <= char_h * 1.6:
+        return [band]
+    lo, hi = a + int(char_h * 0.6), b - int(char_h * 0.6)
+    if hi <= lo:
+        return [band]
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    return _split_tall(profile, (a, cut), char_h) + _split_tall(profile, (cut + 1, b), char_h)
+
+
+def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: float) -> list[tuple[int, int, int, int]]:
+    """Text pieces in a strip outside the table (title, year, notes), within the table's width: bands, cut at
+    wide horizontal gaps (the page's dark scanner edges lie outside and stay out)."""
+    region = ink[y0:y1, x0:x1]
+    out = []
+    profile = np.count_nonzero(region, axis=1)
+    bands = _bands(profile, min_ink=2, merge_gap=max(2, int(char_h * 0.3)))
+    for a, b in (part for band in bands for part in _split_tall(profile, band, char_h * 1.6)):
+        if b - a < char_h * 0.4:
+            continue
+        cols = np.count_nonzero(region[a:b], axis=0)
+        for c0, c1 in _bands(cols, min_ink=1, merge_gap=int((b - a) * 1.5)):
+            if c1 - c0 >= (b - a) * 0.3 and np.count_nonzero(region[a:b, c0:c1]) >= char_h:
+                out.append((x0 + c0, y0 + a, x0 + c1, y0 + b))
+    return out
+
+
+def _char_height(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], floor: float) -> float:
+    """Typical text-line height: the median of the cells' ink bands that are dense enough to be text."""
+    heights = []
+    for x0, y0, x1, y1 in boxes:
+        region = ink[y0:y1, x0:x1]
+        if region.size and np.count_nonzero(region) >= 20:
+            profile = np.count_nonzero(region, axis=1)
+            for a, b in _bands(profile, min_ink=2, merge_gap=2):
+                if b - a >= floor * 0.5 and profile[a:b].sum() >= 3 * (b - a):
+                    heights.append(b - a)
+    return max(floor, float(np.median(heights))) if len(heights) >= 5 else floor * 1.5
+
+
+def _pad(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return max(0, x0 - pad), max(0, y0 - pad), min(shape[1], x1 + pad), min(shape[0], y1 + pad)
+
+
+def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> list[Glyph]:
+    return [Glyph(line.text, (line.bbox[0] + dx, line.bbox[1] + dy, line.bbox[2] + dx, line.bbox[3] + dy),
+                  line.confidence) for line in lines if line.text.strip()]
+
+
+def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:
+    """A grey page image read into a PageLayout in page units (`scale` = page units per pixel)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink; it is used to
+    # find ink and lines only: the recogniser reads the unblurred page, whose thin strokes (率, 满) the median erodes.
+    sharp = gray
+    gray = cv2.medianBlur(gray, 3)
+    angle = skew_angle(gray)
+    if abs(angle) > 0.05:
+        gray = rotate(gray, angle)
+        sharp = rotate(sharp, angle)
+    segments, ink = segments_from_raster(gray)
+    tol = max(4.0, gray.shape[1] / 250)
+    tables = find_tables(segments, tol=tol)
+    timings["lines"] = time.perf_counter() - t0
+    notes = [f"deskewed by {angle:.2f}°"] if abs(angle) > 0.05 else []
+    page = PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale, kind=SourceKind.OCR,
+                      notes=notes)
+    if not tables:
+        t1 = time.perf_counter()
+        glyphs = _lines_to_glyphs([ln for ln in engine.read(gray) if ln.confidence >= min_confidence])
+        lines = text_lines(glyphs)
+        table = cluster_table(lines)
+        if table is not None:
+            page.tables = [table]
+            page.notes.append("no ruling lines: columns clustered from text positions")
+        else:
+            page.free_lines = lines
+        timings["ocr"] = time.perf_counter() - t1
+        _scale_page(page, scale)
+        page.notes.append(_fmt(timings))
+        return page
+
+    boxes: list[tuple[int, int, tuple[int, int, int, int]]] = []
+    inset = max(2, int(tol / 2))
+    for ti, table in enumerate(tables):
+        for ci, cell in enumerate(table.cells):
+            x0, y0, x1, y1 = (int(round(v)) for v in cell.bbox)
+            if x1 - x0 > 2 * inset and y1 - y0 > 2 * inset:
+                boxes.append((ti, ci, (x0 + inset, y0 + inset, x1 - inset, y1 - inset)))
+    # Typical character height, from the cells' ink bands, decides what is a speck, a dash and a line gap.
+    # Printed text is at least ~7 pt: on an A4-wide page that is a 110th of the width.
+    char_h = _char_height(ink, [b for _, _, b in boxes], floor=max(6.0, gray.shape[1] / 110))
+    crops: list[_Crop] = []
+    dashes: set[tuple[int, int]] = set()
+    for ti, ci, box in boxes:
+        for line, dash in _cell_lines(ink, box, char_h):
+            if dash:
+                dashes.add((ti, ci))
+            else:
+                crops.append(_Crop(ci, ti, line))
+    top = int(min(t.ys[0] for t in tables))
+    bottom = int(max(t.ys[-1] for t in tables))
+    left, right = int(min(t.xs[0] for t in tables)), int(max(t.xs[-1] for t in tables))
+    strips = [(0, top - 2), (bottom + 2, gray.shape[0])]
+    strips += [(int(a.ys[-1]) + 2, int(b.ys[0]) - 2) for a, b in zip(tables, tables[1:], strict=False)]
+    for y0, y1 in strips:
+        if y1 - y0 >= char_h:
+            crops += [_Crop(-1, -1, line) for line in _strip_lines(ink, y0, y1, left, right, char_h)]
+    t1 = time.perf_counter()
+    pad = max(3, int(char_h * 0.25))
+    images = [sharp[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]
+    texts = engine.recognize(images) if images else []
+    timings["recognize"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    per_cell: dict[tuple[int, int], list[Glyph]] = {}
+    outside: list[Glyph] = []
+    for crop, (text, conf) in zip(crops, texts, strict=True):
+        if not text.strip() or conf < min_confidence:
+            continue
+        glyph = Glyph(text, tuple(float(v) for v in crop.bbox), conf)  # type: ignore[arg-type]
+        if crop.cell < 0:
+            outside.append(glyph)
+        else:
+            per_cell.setdefault((crop.table, crop.cell), []).append(glyph)
+    for ti, ci in dashes:
+        per_cell.setdefault((ti, ci), [Glyph(DASH, tables[ti].cells[ci].bbox, 1.0)])
+    for (ti, ci), glyphs in per_cell.items():
+        cell = tables[ti].cells[ci]
+        cell.text = "".join(g.text for g in sorted(glyphs, key=lambda g: g.bbox[1]))
+        cell.confidence = min(g.confidence or 0.0 for g in glyphs)
+    timings["assign"] = time.perf_counter() - t2
+    page.tables = tables
+    page.free_lines = text_lines(outside)
+    _scale_page(page, scale)
+    page.notes.append(_fmt(timings))
+    return page
+
+
+def _fmt(timings: dict[str, float]) -> str:
+    return "timings " + " ".join(f"{k}={v:.3f}s" for k, v in timings.items())
+
+
+def _scale_page(page: PageLayout, scale: float) -> None:
+    if scale == 1.0:
+        return
+
+    def s(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return (b[0] * scale, b[1] * scale, b[2] * scale, b[3] * scale)
+
+    for table in page.tables:
+        table.xs = [x * scale for x in table.xs]
+        table.ys = [y * scale for y in table.ys]
+        for cell in table.cells:
+            cell.bbox = s(cell.bbox)
+    for line in page.free_lines:
+        for g in line:
+            g.bbox = s(g.bbox)
+

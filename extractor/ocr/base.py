@@ -1,0 +1,47 @@
+"""The OCR engine protocol: recognise text-line crops in batches, or read a whole image (detect + recognise)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from extractor.layout import BBox
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """A recognised piece of text: its string, box in image pixels, and confidence (0–1)."""
+
+    text: str
+    bbox: BBox
+    confidence: float
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """What the page reader needs from an OCR engine; engines are built once per process."""
+
+    name: str
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Text and confidence of each single-line grey crop (recognition only, no detection)."""
+        ...
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:
+        """Every text line of a grey image: detection and recognition."""
+        ...
+
+
+def aspect_batches(widths: Sequence[float], max_batch: int, spread: float = 1.35) -> list[list[int]]:
+    """Indices grouped by similar aspect ratio: a batch pads to its widest member, so keep them alike."""
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < max_batch and widths[i] <= widths[batches[-1][0]] * spread + 0.5:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
