@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -45,10 +43,6 @@ def _open(db: str | None, settings: Settings | None = None) -> Repository:
         raise typer.Exit(3) from exc
 
 
-def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def backfill(
     paths: Annotated[list[Path], typer.Argument(help="folders (searched recursively) or files")],
     db: DbOption = None,
@@ -84,7 +78,6 @@ def backfill(
                TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] "
                           "[red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         with Progress(*columns, console=err, disable=not show) as bar:
             task = bar.add_task("backfill", total=len(files), ok=0, review=0, failed=0, skipped=0)
@@ -96,7 +89,6 @@ def backfill(
             report = Backfill(repo, settings, options, on_progress=on_progress).run(
                 files, [str(p.absolute()) for p in paths])
     finally:
-        signal.signal(signal.SIGTERM, previous)
         repo.close()
     c = report.counts
     summary = Table(title=f"back-fill run {report.run_id}: {report.status}", title_justify="left", show_header=False)

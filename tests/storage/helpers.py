@@ -105,3 +105,12 @@ def drop_read_permission_prefix() -> list[str]:
         return []
     return ["setpriv", "--inh-caps", "-dac_override,-dac_read_search",
             "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
