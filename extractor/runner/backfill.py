@@ -57,6 +57,7 @@ class Counts:
     documents_ok: int = 0
     documents_partial: int = 0
     documents_failed: int = 0  # processed and failed, or unreadable
+    folders_failed: int = 0  # folders that could not be listed (their files were never seen)
     forms: int = 0
     forms_ok: int = 0
     forms_review: int = 0
@@ -140,6 +141,11 @@ class Backfill:
     def _prepare(self, found: Found, engine: Engine) -> None:
         """Settle a file without the engine when possible, else hand its bytes to the engine."""
         path = str(found.path.absolute())
+        if found.problem is not None and found.folder:  # reported with the run's failures; not a document
+            self.counts.folders_failed += 1
+            self.counts.failures.append({"path": path, "code": found.problem.get("code"),
+                                         "message": found.problem.get("message")})
+            return
         if found.problem is not None:
             self._unreadable(PathSeen(path=path), found.problem)
             return

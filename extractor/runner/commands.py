@@ -94,13 +94,15 @@ def backfill(
     summary = Table(title=f"back-fill run {report.run_id}: {report.status}", title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("files", f"{c.files} found, {c.skipped} already stored, {c.new_paths} new path(s) of stored documents")
+    unlisted = f", [red]{c.folders_failed} folder(s) could not be listed[/]" if c.folders_failed else ""
+    summary.add_row("files", f"{c.files} found, {c.skipped} already stored, {c.new_paths} new path(s) of stored "
+                             f"documents{unlisted}")
     summary.add_row("documents", f"{c.processed} processed: [green]{c.documents_ok} ok[/], "
                                  f"[yellow]{c.documents_partial} partial[/], [red]{c.documents_failed} failed[/]")
     summary.add_row("forms", f"{c.forms}: [green]{c.forms_ok} ok[/], [yellow]{c.forms_review} needs_review[/]")
-    summary.add_row("pages", str(c.pages))
-    summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min, "
-                            f"{c.pages_per_minute:.1f} pages/min")
+    summary.add_row("pages", str(c.pages) if c.pages else "— (none: text exports have no pages)")
+    pages_rate = f", {c.pages_per_minute:.1f} pages/min" if c.pages else ""
+    summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min{pages_rate}")
     out.print(summary)
     for failure in c.failures[:FAILURES_SHOWN]:
         out.print(f"[red]failed[/] {escape(str(failure['path']))}: {failure['code']} — {escape(str(failure['message']))}",
