@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Debian packages the tests use (real Tesseract, PostgreSQL, Chromium); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-postgresql}"
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql}"
 
 apt_install() {
   local missing=()
