@@ -7,6 +7,7 @@ the real document once the file becomes readable. Results come back as pydantic 
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,21 @@ def _form_result(row: Form) -> FormResult:
     )
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped by its parent) still answers signal 0 but is gone.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def _document_info(doc: Document) -> DocumentInfo:
     return DocumentInfo(id=doc.id, sha256=doc.sha256, size=doc.size, kind=doc.kind, pages=doc.pages,
                         status=doc.status, error_code=doc.error_code, error=doc.error, form_count=doc.form_count,
@@ -208,6 +224,18 @@ class Repository:
                 return
             run.status, run.counts, run.failures, run.message = status, counts, failures, message
             run.finished_at = utcnow()
+
+    def close_stale_runs(self) -> int:
+        """Mark runs of this host whose process is gone (killed, crashed) as `crashed`; returns how many."""
+        host = socket.gethostname()
+        closed = 0
+        with self.transaction() as s:
+            for run in s.scalars(select(Run).where(Run.status == "running", Run.host == host)):
+                pid = (run.settings or {}).get("pid")
+                if isinstance(pid, int) and not _alive(pid):
+                    run.status, run.message = "crashed", "the process ended without closing the run (killed?)"
+                    closed += 1
+        return closed
 
     def get_run(self, run_id: int) -> RunInfo | None:
         """One run."""

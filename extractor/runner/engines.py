@@ -1,0 +1,198 @@
+"""Where documents are processed: a local process pool (pebble, spawn) or Ray tasks; both run process_document.
+
+Neither engine touches the database: outcomes come back to the parent, the single writer. SQLite allows one
+writer at a time, a worker killed on timeout must never hold a transaction, and Ray workers on other machines
+need not reach the database (or a SQLite file) at all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from extractor.errors import ConfigurationError, InternalError
+from extractor.runner.errors import DocumentTimeoutError, WorkerCrashedError
+from extractor.runner.work import DocumentTask, TaskOutcome, failed_outcome, process_document, warm_up
+from extractor.settings import Settings
+
+
+class Engine(Protocol):
+    """What the back-fill needs from an engine."""
+
+    name: str
+    capacity: int  # how many documents may be in flight at once
+
+    def submit(self, task: DocumentTask) -> None:
+        """Start processing a document."""
+
+    def poll(self, timeout: float) -> list[TaskOutcome]:
+        """Outcomes finished since the last call (waits up to `timeout` seconds for the first)."""
+
+    def in_flight(self) -> int:
+        """Documents submitted and not yet returned by poll."""
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers; `cancel` abandons documents still in flight."""
+
+
+@dataclass
+class _Pending:
+    sha256: str
+    source: str
+    submitted: float
+
+
+class LocalEngine:
+    """A pool of spawned worker processes; a document over its timeout gets its worker killed and replaced."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings, workers: int, timeout_s: float) -> None:
+        from pebble import ProcessPool
+
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.workers = workers
+        # Twice the workers: the next document is already queued when a worker finishes one.
+        self.capacity = workers * 2
+        # spawn, not fork: the parent holds database connections and threads that a fork would copy.
+        self._pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"),
+                                 initializer=warm_up, initargs=(settings,))
+        self._futures: dict[Future[TaskOutcome], _Pending] = {}
+
+    def submit(self, task: DocumentTask) -> None:
+        """Queue a document; the timeout counts from when a worker starts it."""
+        future = self._pool.schedule(process_document, args=(task, self.settings), timeout=self.timeout_s)
+        self._futures[future] = _Pending(task.sha256, task.source, time.monotonic())
+
+    def poll(self, timeout: float) -> list[TaskOutcome]:
+        """Collect finished documents, turning timeouts and dead workers into failed outcomes."""
+        from pebble import ProcessExpired
+
+        if not self._futures:
+            return []
+        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
+        outcomes = []
+        for future in done:
+            pending = self._futures.pop(future)
+            elapsed = time.monotonic() - pending.submitted
+            try:
+                outcomes.append(future.result())
+            except TimeoutError:
+                error = DocumentTimeoutError(f"not done within {self.timeout_s:g} s; its worker was killed",
+                                             timeout_s=self.timeout_s)
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+            except ProcessExpired as exc:
+                error = WorkerCrashedError(f"the worker died while processing the document (exit code {exc.exitcode})",
+                                           exitcode=exc.exitcode)
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+            except Exception as exc:  # process_document does not raise for bad input: this is a bug
+                error = InternalError(f"{type(exc).__name__}: {exc}")
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+        return outcomes
+
+    def in_flight(self) -> int:
+        """Documents queued or running."""
+        return len(self._futures)
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the live workers (for tests and diagnostics)."""
+        manager = getattr(self._pool, "_pool_manager", None)
+        workers = getattr(getattr(manager, "worker_manager", None), "workers", {})
+        return [pid for pid, proc in dict(workers).items() if proc.is_alive()]
+
+    def close(self, cancel: bool = False) -> None:
+        """Finish (or, with cancel, kill) the workers and wait for them to exit."""
+        if cancel:
+            self._pool.stop()
+        else:
+            self._pool.close()
+        self._pool.join(timeout=30)
+        self._futures.clear()
+
+
+class RayEngine:
+    """Ray tasks on a local instance or a cluster (`address`); a task over its timeout is force-cancelled."""
+
+    name = "ray"
+
+    def __init__(self, settings: Settings, workers: int | None, timeout_s: float, address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigurationError("the Ray engine needs Ray: pip install 'perf-form-extractor[ray]'") from exc
+        self._ray = ray
+        self.timeout_s = timeout_s
+        self._started_here = not ray.is_initialized()
+        if self._started_here:
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(num_cpus=workers or None, **options)
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        # In flight = what the cluster runs at once, so a task's clock starts when it is submitted.
+        self.capacity = max(1, min(workers, cpus) if workers else cpus)
+        self._remote = ray.remote(num_cpus=1, max_retries=0)(process_document)
+        self._settings_ref = ray.put(settings)
+        self._refs: dict[Any, _Pending] = {}
+
+    def submit(self, task: DocumentTask) -> None:
+        """Start a Ray task for the document (its bytes travel through the object store)."""
+        ref = self._remote.remote(task, self._settings_ref)
+        self._refs[ref] = _Pending(task.sha256, task.source, time.monotonic())
+
+    def poll(self, timeout: float) -> list[TaskOutcome]:
+        """Collect finished tasks; cancel (kill) the ones over their timeout and report them as TIMEOUT."""
+        ray = self._ray
+        if not self._refs:
+            return []
+        ready, _ = ray.wait(list(self._refs), num_returns=1, timeout=timeout)
+        if ready:  # take every other task that is ready too, without waiting again
+            ready, _ = ray.wait(list(self._refs), num_returns=len(self._refs), timeout=0)
+        outcomes = []
+        for ref in ready:
+            pending = self._refs.pop(ref)
+            elapsed = time.monotonic() - pending.submitted
+            try:
+                outcomes.append(ray.get(ref))
+            except ray.exceptions.WorkerCrashedError as exc:
+                error = WorkerCrashedError(f"the Ray worker died while processing the document: {exc}")
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+            except Exception as exc:
+                error = InternalError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+        now = time.monotonic()
+        for ref, pending in list(self._refs.items()):
+            if now - pending.submitted > self.timeout_s:
+                ray.cancel(ref, force=True)
+                del self._refs[ref]
+                error = DocumentTimeoutError(f"not done within {self.timeout_s:g} s; its Ray task was cancelled",
+                                             timeout_s=self.timeout_s)
+                outcomes.append(failed_outcome(pending.sha256, pending.source, error, now - pending.submitted))
+        return outcomes
+
+    def in_flight(self) -> int:
+        """Tasks submitted and not yet collected."""
+        return len(self._refs)
+
+    def close(self, cancel: bool = False) -> None:
+        """Cancel what is left (with cancel) and shut Ray down if this engine started it."""
+        if cancel:
+            for ref in self._refs:
+                self._ray.cancel(ref, force=True)
+        self._refs.clear()
+        if self._started_here:
+            self._ray.shutdown()
+
+
+def make_engine(name: str, settings: Settings, workers: int, timeout_s: float, address: str | None = None) -> Engine:
+    """The engine called `name` (local | ray)."""
+    if name == "local":
+        return LocalEngine(settings, workers, timeout_s)
+    if name == "ray":
+        return RayEngine(settings, workers, timeout_s, address)
+    raise ConfigurationError(f"unknown engine {name!r}: use local or ray", engine=name)
