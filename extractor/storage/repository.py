@@ -463,20 +463,15 @@ class Repository:
         row = s.get(Form, form_id, with_for_update=True)
         if row is None:
             raise KeyError(form_id)
-        s.execute(delete(IndicatorRow).where(IndicatorRow.form_id == form_id))
-        s.execute(delete(FindingRow).where(FindingRow.form_id == form_id))
         fresh = _form_row(form, row.mapper)
         for column in ("status", "has_errors", "year", "project_name", "department", "implementing_unit",
                        "total_weight", "total_score", "grade", "mapper", "prompt_hash", "record", "provenance",
                        "pages", "lines"):
             setattr(row, column, getattr(fresh, column))
-        for child in fresh.indicators:
-            child.form_id = form_id
-            s.add(child)
-        for finding in fresh.findings:
-            finding.form_id = form_id
-            s.add(finding)
-        fresh.indicators, fresh.findings = [], []
+        # Hand the new child rows to the stored form: the ORM deletes the old ones (delete-orphan) and inserts
+        # these. (Emptying `fresh`'s lists after adding the rows made them orphans, silently dropped at flush.)
+        row.indicators = list(fresh.indicators)
+        row.findings = list(fresh.findings)
         row.updated_at = utcnow()
 
     def correct_form(self, form_id: int, form: FormResult, *, field_path: str, old_value: Any, new_value: Any,
