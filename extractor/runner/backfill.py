@@ -231,7 +231,7 @@ class Backfill:
             status, message = "interrupted", "stopped by the user; run again to continue"
         except ExtractorError as exc:  # the database failed (full, read-only, gone) or the engine could not start
             status, message = "aborted", f"{exc.code}: {exc.message}"
-            log.error("back-fill stopped: %s", message)
+            log.info("back-fill stopped: %s", message)
         finally:
             if engine is not None:
                 engine.close(cancel=status != "finished")

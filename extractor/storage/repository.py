@@ -78,6 +78,18 @@ class KnownDocument:
     error_code: str | None
 
 
+def _indicator_rows(record: Record) -> list[IndicatorRow]:
+    return [IndicatorRow(position=i, level1=ind.level1, level2=ind.level2, name=ind.name, target=ind.target,
+                         actual=ind.actual, weight=ind.weight, score=ind.score, deviation=ind.deviation)
+            for i, ind in enumerate(record.indicators)]
+
+
+def _finding_rows(form: FormResult) -> list[FindingRow]:
+    return [FindingRow(position=i, code=f.code.value, severity=f.severity.value, message=f.message,
+                       fields=list(f.fields), data=to_jsonable_python(f.data) if f.data else None)
+            for i, f in enumerate(form.findings)]
+
+
 def _form_row(form: FormResult, mapper: str | None) -> Form:
     record = form.record
     llm = form.provenance.llm or {}
@@ -100,16 +112,8 @@ def _form_row(form: FormResult, mapper: str | None) -> Form:
         pages=list(form.pages),
         lines=list(form.lines) if form.lines else None,
     )
-    row.indicators = [
-        IndicatorRow(position=i, level1=ind.level1, level2=ind.level2, name=ind.name, target=ind.target,
-                     actual=ind.actual, weight=ind.weight, score=ind.score, deviation=ind.deviation)
-        for i, ind in enumerate(record.indicators)
-    ]
-    row.findings = [
-        FindingRow(position=i, code=f.code.value, severity=f.severity.value, message=f.message,
-                   fields=list(f.fields), data=to_jsonable_python(f.data) if f.data else None)
-        for i, f in enumerate(form.findings)
-    ]
+    row.indicators = _indicator_rows(record)
+    row.findings = _finding_rows(form)
     return row
 
 
@@ -463,15 +467,16 @@ class Repository:
         row = s.get(Form, form_id, with_for_update=True)
         if row is None:
             raise KeyError(form_id)
+        s.execute(delete(IndicatorRow).where(IndicatorRow.form_id == form_id))
+        s.execute(delete(FindingRow).where(FindingRow.form_id == form_id))
         fresh = _form_row(form, row.mapper)
         for column in ("status", "has_errors", "year", "project_name", "department", "implementing_unit",
                        "total_weight", "total_score", "grade", "mapper", "prompt_hash", "record", "provenance",
                        "pages", "lines"):
             setattr(row, column, getattr(fresh, column))
-        # Hand the new child rows to the stored form: the ORM deletes the old ones (delete-orphan) and inserts
-        # these. (Emptying `fresh`'s lists after adding the rows made them orphans, silently dropped at flush.)
-        row.indicators = list(fresh.indicators)
-        row.findings = list(fresh.findings)
+        for child in [*_indicator_rows(form.record), *_finding_rows(form)]:
+            child.form_id = form_id
+            s.add(child)
         row.updated_at = utcnow()
 
     def correct_form(self, form_id: int, form: FormResult, *, field_path: str, old_value: Any, new_value: Any,
@@ -518,8 +523,8 @@ class Repository:
     def totals(self) -> Totals:
         """Counts of documents, forms, paths and pages."""
         with self.transaction() as s:
-            docs = dict(s.execute(select(Document.status, func.count()).group_by(Document.status)).tuples().all())
-            forms = dict(s.execute(select(Form.status, func.count()).group_by(Form.status)).tuples().all())
+            docs = {k: v for k, v in s.execute(select(Document.status, func.count()).group_by(Document.status))}
+            forms = {k: v for k, v in s.execute(select(Form.status, func.count()).group_by(Form.status))}
             return Totals(documents=sum(docs.values()), documents_by_status=docs, forms=sum(forms.values()),
                           forms_by_status=forms, paths=s.scalar(select(func.count(DocumentPath.id))) or 0,
                           pages=s.scalar(select(func.coalesce(func.sum(Document.pages), 0))) or 0)

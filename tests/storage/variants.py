@@ -71,3 +71,8 @@ def write_corpus(folder: Path, good: int, broken: bool = True, duplicates: int =
         (folder / "copies" / f"copy_of_{d:04d}.txt").write_bytes(src.read_bytes())
     return {"documents": good + failed, "files": good + failed + duplicates, "forms": expected_forms,
             "failed": failed}
+
+
+def big_export(copies: int) -> bytes:
+    """The seed repeated `copies` times: a document slow enough (≈ copies × 0.12 s) to outlast a short timeout."""
+    return ("\n".join([SEED.read_text(encoding="utf-8")] * copies)).encode("utf-8")
