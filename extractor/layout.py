@@ -40,6 +40,7 @@ class Cell(BaseModel):
     page: int | None = Field(default=None, description="1-based page of a PDF or image")
     bbox: BBox | None = None
     confidence: float | None = None
+    whole_text: str | None = Field(default=None, description="the whole cell's text when this is a part of it")
 
     @property
     def blank(self) -> bool:

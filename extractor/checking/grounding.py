@@ -31,6 +31,8 @@ _DECIMAL_FIELDS = re.compile(
 _LABEL_FIELDS = re.compile(r"\.(level1|level2)$")
 # A value may be part of a cell (a long cell holding two values) only when it is long enough to mean something.
 _MIN_PART = 4
+# "项目名称：社区服务": a value printed after its label in the same cell.
+_LABEL_PREFIX = re.compile(r"^[^:：]{1,10}[:：]")
 
 
 class GroundingResult(BaseModel):
@@ -98,6 +100,8 @@ def _text(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignmen
     joined = "".join(norm_key(c.text) for c in cells)
     if joined == key:
         return Alignment.EXACT if "".join(c.text for c in cells) == value else Alignment.NORMALISED
+    if len(cells) == 1 and _LABEL_PREFIX.match(joined) and _LABEL_PREFIX.sub("", joined, count=1) == key:
+        return Alignment.NORMALISED
     if len(key) >= _MIN_PART and key in joined:
         return Alignment.NORMALISED
     return None

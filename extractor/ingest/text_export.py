@@ -51,13 +51,7 @@ def _looks_like_text(text: str) -> bool:
     return bad <= max(2, len(sample) // 200)
 
 
-def _split_line(line: str, delimiter: str | None) -> list[str]:
-    if delimiter == "\t":
-        return line.split("\t")
-    if delimiter is None:
-        # Fixed-width exports: two or more spaces separate columns.
-        return re.split(r"\s{2,}|\u3000+", line.strip())
-    return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+Record = tuple[int, list[str]]  # (1-based first line, fields)
 
 
 def _delimiter(lines: list[str]) -> str | None:
@@ -69,31 +63,62 @@ def _delimiter(lines: list[str]) -> str | None:
     return None
 
 
-def _is_title(line: str) -> bool:
-    key = norm_key(line)
+def _quoted(text: str, delimiter: str) -> bool:
+    # Spreadsheet exports quote fields that hold line breaks; plain system exports never quote.
+    return any(line.startswith('"') or f'{delimiter}"' in line for line in text.splitlines())
+
+
+def split_records(text: str) -> list[Record]:
+    """Split an export into records of fields, honouring quoted multi-line fields (CSV/TSV from spreadsheets)."""
+    lines = text.splitlines()
+    delimiter = _delimiter(lines)
+    if delimiter is None:
+        # Fixed-width exports: two or more spaces separate columns.
+        return [(n, re.split(r"\s{2,}|\u3000+", line.strip())) for n, line in enumerate(lines, start=1)]
+    if delimiter == "\t" and not _quoted(text, delimiter):
+        return [(n, line.split("\t")) for n, line in enumerate(lines, start=1)]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records: list[Record] = []
+    start = 1
+    try:
+        for fields in reader:
+            records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error:
+        # An unbalanced quote: fall back to plain splitting rather than swallowing the rest of the file.
+        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
+    return records
+
+
+def _joined(fields: list[str]) -> str:
+    return "".join(fields)
+
+
+def _is_title(fields: list[str]) -> bool:
+    key = norm_key(_joined(fields))
     return _TITLE in key and len(key) <= 40
 
 
-def _is_footer(line: str) -> bool:
-    return bool(_FOOTER.match(norm_key(line)))
+def _is_footer(fields: list[str]) -> bool:
+    return bool(_FOOTER.match(norm_key(_joined(fields))))
 
 
-def _has_form_content(lines: list[tuple[int, str]]) -> bool:
-    keys = {label_key(cell) for _, line in lines for cell in re.split(r"[\t,|;]", line)}
+def _has_form_content(chunk: list[Record]) -> bool:
+    keys = {label_key(field) for _, fields in chunk for field in fields}
     return any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key)
 
 
-def split_forms(text: str) -> list[list[tuple[int, str]]]:
+def split_forms(text: str) -> list[list[Record]]:
     """Split an export into forms: a title line starts one, a `注：格式以系统导出为准` line ends one."""
-    chunks: list[list[tuple[int, str]]] = []
-    current: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r\n")
-        if _is_title(line) and any(norm_key(c) for _, c in current if not _is_title(c)):
+    chunks: list[list[Record]] = []
+    current: list[Record] = []
+    for record in split_records(text):
+        fields = record[1]
+        if _is_title(fields) and any(norm_key(_joined(f)) for _, f in current if not _is_title(f)):
             chunks.append(current)
             current = []
-        current.append((number, line))
-        if _is_footer(line):
+        current.append(record)
+        if _is_footer(fields):
             chunks.append(current)
             current = []
     if current:
@@ -101,19 +126,15 @@ def split_forms(text: str) -> list[list[tuple[int, str]]]:
     return [chunk for chunk in chunks if _has_form_content(chunk)]
 
 
-def chunk_to_grid(chunk: list[tuple[int, str]], delimiter: str | None) -> Grid:
-    """Lay one form's lines out as a grid: a non-blank line is a row, a delimited field a cell."""
+def chunk_to_grid(chunk: list[Record]) -> Grid:
+    """Lay one form's records out as a grid: a non-blank record is a row, a field a cell."""
     rows: list[list[Cell]] = []
-    for number, line in chunk:
-        if not line.strip():
+    for number, fields in chunk:
+        if not any(f.strip() for f in fields):
             continue
-        fields = _split_line(line, delimiter)
         r = len(rows)
         rows.append(
-            [
-                Cell(id=f"L{number}C{c + 1}", text=field, row=r, col=c, line=number)
-                for c, field in enumerate(fields)
-            ]
+            [Cell(id=f"L{number}C{c + 1}", text=field, row=r, col=c, line=number) for c, field in enumerate(fields)]
         )
     return Grid(
         kind=SourceKind.TEXT_EXPORT,
@@ -129,5 +150,4 @@ def read_text_export(data: bytes) -> tuple[list[Grid], str]:
     chunks = split_forms(text)
     if not chunks:
         raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding)
-    delimiter = _delimiter([line for chunk in chunks for _, line in chunk])
-    return [chunk_to_grid(chunk, delimiter) for chunk in chunks], encoding
+    return [chunk_to_grid(chunk) for chunk in chunks], encoding

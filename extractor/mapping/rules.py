@@ -43,7 +43,7 @@ def cell_ref(cell: Cell) -> CellRef:
         column=cell.col + 1 if cell.line is not None else None,
         page=cell.page,
         bbox=cell.bbox,
-        text=cell.text,
+        text=cell.whole_text or cell.text,
     )
 
 
@@ -106,7 +106,10 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
     prev_l2: tuple[str, FieldSource] | None = None
     for i, row in enumerate(form.indicators):
         p = f"indicators[{i}]"
-        v = row.values
+        v = dict(row.values)
+        if _lone_cost_label(v) and prev_l1 is not None and prev_l1[0] == "产出指标":
+            # 成本指标 alone on a row under 产出指标 is the 2020 framework's 二级指标, not the 2021 一级指标.
+            v["level2"] = v.pop("level1")
         level2 = _label(b, f"{p}.level2", v.get("level2"), LEVEL2)
         if level2 is None and v.get("level2") is None and prev_l2 is not None:
             # A merged 二级指标 cell printed once for several rows: the value above carries down.
@@ -150,6 +153,11 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
     return result
 
 
+def _lone_cost_label(v: dict[str, RawValue]) -> bool:
+    raw = v.get("level1")
+    return raw is not None and "level2" not in v and raw.label is not None and raw.label.canonical == "成本指标"
+
+
 def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:
     # Notation is printed without inner spaces in the canonical export ("=100.00 (%)" → "=100.00(%)").
     if raw is None:
@@ -166,7 +174,11 @@ def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:
 def _target(b: _Builder, path: str, v: dict[str, RawValue]) -> str | None:
     if "target" in v:
         return _notation_text(b, path, v["target"])
-    parts = [v[k] for k in ("target_kind", "target_value", "target_unit") if k in v and not is_blank(v[k].text)]
+    parts = [v[k] for k in ("target_value", "target_unit") if k in v and not is_blank(v[k].text)]
+    kind = v.get("target_kind")
+    # 指标性质 holds an operator (≥, ≤, =) or a descriptor (正向, 定性): only an operator is part of the value.
+    if kind is not None and parse_notation(norm_key(kind.text) + "1").operator is not None:
+        parts.insert(0, kind)
     if not parts:
         return None
     # Split columns (指标性质 | 指标值 | 度量单位): the target is their concatenation, citing all three cells.

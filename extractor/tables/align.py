@@ -22,6 +22,7 @@ class Slot:
     key: str
     col: float | None
     cost: Callable[[Cell], float]
+    missing_cost: float = 0.0  # what leaving this column empty costs (a row always has a name, a target…)
 
 
 def align(cells: Sequence[Cell], slots: Sequence[Slot], skip_cost: float = SKIP_COST) -> dict[str, Cell]:
@@ -36,8 +37,8 @@ def align(cells: Sequence[Cell], slots: Sequence[Slot], skip_cost: float = SKIP_
             here = cost[i][j]
             if here == INF:
                 continue
-            if j < m and here < cost[i][j + 1]:  # leave slot j empty
-                cost[i][j + 1], back[i][j + 1] = here, (i, j, False)
+            if j < m and here + slots[j].missing_cost < cost[i][j + 1]:  # leave slot j empty
+                cost[i][j + 1], back[i][j + 1] = here + slots[j].missing_cost, (i, j, False)
             if i < n:
                 skipped = here + skip_cost
                 if skipped < cost[i + 1][j]:  # drop cell i
@@ -69,6 +70,7 @@ def aligned_cost(cells: Sequence[Cell], slots: Sequence[Slot]) -> float:
     used = {id(c) for c in mapping.values()}
     total = SKIP_COST * sum(1 for c in items if id(c) not in used)
     by_key = {s.key: s for s in slots}
+    total += sum(s.missing_cost for s in slots if s.key not in mapping)
     for key, cell in mapping.items():
         slot = by_key[key]
         total += slot.cost(cell) + (0.0 if slot.col is None else SHIFT_COST * abs(cell.col - slot.col))

@@ -30,7 +30,12 @@ from extractor.layout import Cell, Grid
 from extractor.tables.align import INF, Slot, align
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# A cell that is only a year line: "(2024 年度)", "2024年度", "（2022年）".
+_YEAR_LINE = re.compile(r"^[(（\[]?((?:19|20)\d{2})年度?[)）\]]?$")
+# "项目名称：社区服务" — a label and its value printed in one cell.
+_LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
 _NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
+_DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
 
 
 class RawValue(BaseModel):
@@ -97,7 +102,12 @@ class CellKind(StrEnum):
     LEVEL1 = "level1"
     LEVEL2 = "level2"
     LEVEL_BOTH = "level_both"  # 成本指标 is both
+    LEVEL1_CUT = "level1_cut"  # a level1 label only by repair: may just as well be a short 三级指标 name
+    LEVEL2_CUT = "level2_cut"
     LEVEL_AMBIGUOUS = "level_ambiguous"
+    PLACEHOLDER = "placeholder"  # 无
+    OPERATOR = "operator"  # ≥ alone: the 指标性质 column of a split target
+    DESCRIPTOR = "descriptor"  # 定性, 定量, 正向, 反向
     SECTION = "section"
     TEXT = "text"
 
@@ -136,6 +146,15 @@ def classify(text: str) -> CellKind:
     """Classify a non-blank cell's content."""
     if is_blank(text):
         return CellKind.DASH
+    key = norm_key(text)
+    if key == "无":
+        return CellKind.PLACEHOLDER
+    if key in _DESCRIPTORS:
+        return CellKind.DESCRIPTOR
+    if len(key) <= 5 and not any(ch.isdigit() for ch in key):
+        probe = parse_notation(key + "1")  # "≥" + "1" parses as an operator and a number, nothing more
+        if probe.operator is not None and probe.value == 1 and probe.unit is None:
+            return CellKind.OPERATOR
     if number_of(text) is not None:
         return CellKind.NUMBER
     notation = parse_notation(text)
@@ -149,6 +168,8 @@ def classify(text: str) -> CellKind:
         assert m.canonical is not None
         if m.canonical in LEVEL1 and m.canonical in LEVEL2:
             return CellKind.LEVEL_BOTH
+        if m.repaired:
+            return CellKind.LEVEL1_CUT if m.canonical in LEVEL1 else CellKind.LEVEL2_CUT
         return CellKind.LEVEL1 if m.canonical in LEVEL1 else CellKind.LEVEL2
     if m.status is MatchStatus.AMBIGUOUS and len(norm_key(text)) <= 10:
         return CellKind.LEVEL_AMBIGUOUS
@@ -163,34 +184,46 @@ def _cost_table(table: dict[CellKind, float]) -> object:
 
 
 _TEXTUAL = {CellKind.TEXT: 0.0, CellKind.QUANTITY: 1.0, CellKind.NOTATION: 2.0, CellKind.NUMBER: 3.0}
+_LABELS_AS_VALUE = {
+    CellKind.LEVEL_AMBIGUOUS: 4.0, CellKind.LEVEL1: 5.0, CellKind.LEVEL2: 5.0, CellKind.LEVEL_BOTH: 5.0,
+    CellKind.LEVEL1_CUT: 5.0, CellKind.LEVEL2_CUT: 5.0,
+}
 _VALUE_LIKE = {
     CellKind.NOTATION: 0.0, CellKind.QUANTITY: 0.3, CellKind.NUMBER: 0.5, CellKind.TEXT: 0.6, CellKind.DASH: 0.5,
-    CellKind.LEVEL_AMBIGUOUS: 4.0, CellKind.LEVEL1: 5.0, CellKind.LEVEL2: 5.0, CellKind.LEVEL_BOTH: 5.0,
+    CellKind.PLACEHOLDER: 0.2, CellKind.OPERATOR: 2.0, CellKind.DESCRIPTOR: 2.0, **_LABELS_AS_VALUE,
 }
 INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
     "block": {CellKind.SECTION: 0.0},
     "level1": {
-        CellKind.LEVEL1: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL_AMBIGUOUS: 1.5, CellKind.LEVEL2: 4.0,
-        CellKind.TEXT: 8.0,
+        CellKind.LEVEL1: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL1_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
+        CellKind.LEVEL2: 4.0, CellKind.LEVEL2_CUT: 4.0, CellKind.TEXT: 8.0,
     },
     "level2": {
-        CellKind.LEVEL2: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL_AMBIGUOUS: 1.5, CellKind.LEVEL1: 4.0,
-        CellKind.TEXT: 7.0,
+        CellKind.LEVEL2: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL2_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
+        CellKind.LEVEL1: 4.0, CellKind.LEVEL1_CUT: 4.0, CellKind.TEXT: 7.0,
     },
     "name": {
-        CellKind.TEXT: 0.0, CellKind.QUANTITY: 2.0, CellKind.LEVEL_AMBIGUOUS: 2.5, CellKind.LEVEL1: 3.0,
-        CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0, CellKind.NUMBER: 4.0,
-        CellKind.DASH: 1.0,
+        CellKind.TEXT: 0.0, CellKind.PLACEHOLDER: 0.2, CellKind.DASH: 1.0, CellKind.QUANTITY: 2.0,
+        # A cut label in the name column is as likely a short name (服务对象满意度) as a misplaced label.
+        CellKind.LEVEL1_CUT: 1.0, CellKind.LEVEL2_CUT: 1.0, CellKind.LEVEL_AMBIGUOUS: 2.5,
+        CellKind.LEVEL1: 3.0, CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0,
+        CellKind.NUMBER: 4.0, CellKind.OPERATOR: 4.0, CellKind.DESCRIPTOR: 3.0,
     },
     "target": _VALUE_LIKE,
     "actual": {**_VALUE_LIKE, CellKind.TEXT: 0.5},
     "weight": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
     "score": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
-    "deviation": {**_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0},
-    "target_kind": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
-    "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0},
+    "deviation": {
+        **_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.PLACEHOLDER: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0,
+        CellKind.LEVEL1_CUT: 3.0, CellKind.LEVEL2_CUT: 3.0,
+    },
+    "target_kind": {CellKind.OPERATOR: 0.0, CellKind.DESCRIPTOR: 0.0, CellKind.TEXT: 1.0, CellKind.DASH: 0.5},
+    "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0,
+                     CellKind.PLACEHOLDER: 0.5},
     "target_unit": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
 }
+# Every indicator row prints these: leaving one empty must be paid for, or a label would steal its cell.
+INDICATOR_MISSING = {"name": 1.0, "target": 1.0, "actual": 1.0}
 _INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
 _DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
 _FUND_ORDER = list(FUND_COLUMNS.keys())
@@ -296,6 +329,7 @@ class _Reader:
 
     # -- dispatch -------------------------------------------------------------------------------------------------
     def _row(self, row: list[Cell]) -> None:
+        row = split_labelled(row)
         cells = _nonblank(row)
         sections = _sections_in(row)
         if "footer" in sections:
@@ -306,7 +340,10 @@ class _Reader:
             self._year_from(row)
             self._seen("title")
             return
-        if self.state == "head" and self.form.year is None and self._year_from(row) and len(cells) == 1:
+        if self.state == "head" and len(cells) == 1 and _YEAR_LINE.match(norm_key(cells[0].text)):
+            self._year_from(row)
+            return
+        if self.state == "indicators" and self._indicator_subheader(row):
             return
         if _count_keys(row, VocabKind.INDICATOR_HEADER, {"level1", "level2", "name", "target", "actual"},
                        INDICATOR_COLUMNS) >= 2:
@@ -373,7 +410,6 @@ class _Reader:
             and "project_name" not in self.form.fields
             and "department" not in self.form.fields
             and classify(cells[0].text) is CellKind.TEXT
-            and not _YEAR.search(norm_key(cells[0].text))
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True
@@ -444,6 +480,20 @@ class _Reader:
         return bool(mapping)
 
     # -- indicators -----------------------------------------------------------------------------------------------
+    def _indicator_subheader(self, row: list[Cell]) -> bool:
+        # 年度指标值 spanning 指标性质 | 指标值 | 度量单位 printed on the row below: merge into the column map.
+        cells = _nonblank(row)
+        sub = [h for h in map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS, _INDICATOR_ORDER)
+               if h.key is not None]
+        if not cells or len(sub) != len(cells) or not self.form.indicator_header:
+            return False
+        self.form.indicator_header = sorted(
+            [h for h in self.form.indicator_header if not any(x.key == h.key for x in sub)] + sub, key=lambda h: h.col)
+        if {"target_kind", "target_value", "target_unit"} & {h.key for h in sub}:
+            self.form.indicator_header = [h for h in self.form.indicator_header if h.key != "target"]
+        self.ind_cols = _header_cols(self.form.indicator_header)
+        return True
+
     def _indicator_slots(self) -> list[Slot]:
         if self.ind_cols:
             keys = sorted(self.ind_cols, key=lambda k: self.ind_cols[k])
@@ -456,7 +506,11 @@ class _Reader:
         else:
             keys = _DEFAULT_INDICATOR_KEYS
             cols = {k: None for k in keys}
-        return [Slot(k, cols[k], _cost_table(INDICATOR_COSTS[k])) for k in keys if k in INDICATOR_COSTS]  # type: ignore[arg-type]
+        missing = dict(INDICATOR_MISSING)
+        if "target" not in keys:
+            missing.pop("target")  # split target columns: none of the three is required on its own
+        return [Slot(k, cols[k], _cost_table(INDICATOR_COSTS[k]), missing.get(k, 0.0))  # type: ignore[arg-type]
+                for k in keys if k in INDICATOR_COSTS]
 
     def _indicator(self, row: list[Cell]) -> bool:
         mapping = align(row, self._indicator_slots())
@@ -513,6 +567,23 @@ class _Reader:
                 if after:
                     self.form.grade = _value(after[0])
         self.state = "totals"
+
+
+def split_labelled(row: list[Cell]) -> list[Cell]:
+    """Cells holding "label：value" for a known label become two cells (same id, so provenance stays exact)."""
+    out: list[Cell] = []
+    for cell in row:
+        m = _LABELLED.match(cell.text)
+        if m is not None:
+            head = m.group(1)
+            if _is_label(head, VocabKind.FORM_FIELD) is not None or (
+                _is_label(head, VocabKind.SECTION) is not None and _section_of(cell.model_copy(update={"text": head}))
+            ):
+                out.append(cell.model_copy(update={"text": head, "whole_text": cell.text}))
+                out.append(cell.model_copy(update={"text": m.group(2), "whole_text": cell.text}))
+                continue
+        out.append(cell)
+    return out
 
 
 def _fund_cost(cell: Cell) -> float:

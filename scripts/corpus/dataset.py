@@ -1,0 +1,205 @@
+"""Write a corpus: documents of each kind, one gold file per form, and the manifest that lists them."""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scripts.corpus import broken as broken_docs
+from scripts.corpus import pdf, scan
+from scripts.corpus.forms import random_form
+from scripts.corpus.layouts import LAYOUTS, FormLayout, Printing, build
+from scripts.corpus.model import FormSpec, form_from_gold
+from scripts.corpus.text_export import Mess, encode, render_export
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_GOLD = ROOT / "eval" / "datasets" / "seed" / "gold"
+KINDS = ("born_digital", "scan", "image", "text_export")
+MANIFEST_KIND = {"born_digital": "pdf", "scan": "scan", "image": "image", "text_export": "text_export"}
+_PREFIX = {"born_digital": "bd", "scan": "scan", "image": "img", "text_export": "export"}
+# Exports mostly come from the Shanghai-style system; printed PDFs and scans vary more by province.
+_LAYOUT_WEIGHTS = {"seed": 2, "split": 1, "extended": 1}
+_EXPORT_LAYOUT_WEIGHTS = {"seed": 4, "split": 1, "extended": 1}
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class Options:
+    """What to generate (the CLI's flags)."""
+
+    seed: int
+    kinds: tuple[str, ...] = KINDS
+    count: int = 10
+    include_seed: bool = False
+    seed_forms: tuple[int, ...] = tuple(range(1, 11))
+    broken: int = 0
+    fault_rate: float = 0.4
+    layouts: tuple[str, ...] = LAYOUTS
+    forms_per_export: int = 10
+    max_forms_per_pdf: int = 3
+    dpi: tuple[int, int] = (150, 300)
+    mess: bool = True
+    gbk_share: float = 0.2
+
+
+@dataclass
+class Document:
+    """One manifest entry."""
+
+    path: str
+    kind: str
+    forms: list[str]
+    layout: str | None = None
+    pages: int | None = None
+    encoding: str | None = None
+    broken: str | None = None
+    expect: dict[str, Any] = field(default_factory=lambda: {"status": "ok"})
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Manifest JSON (None fields left out)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+
+
+def seed_forms(numbers: tuple[int, ...] = tuple(range(1, 11))) -> list[FormSpec]:
+    """The seed's hand-checked gold forms."""
+    forms = []
+    for n in numbers:
+        gold = json.loads((SEED_GOLD / f"form-{n:02d}.json").read_text(encoding="utf-8"))
+        forms.append(form_from_gold(gold, f"seed/form-{n:02d}"))
+    return forms
+
+
+def _chunks(rng: random.Random, forms: list[FormSpec], kind: str, options: Options) -> list[list[FormSpec]]:
+    if kind == "text_export":
+        size = max(1, options.forms_per_export)
+        return [forms[i:i + size] for i in range(0, len(forms), size)]
+    if kind == "image":
+        return [[f] for f in forms]
+    chunks, i = [], 0
+    while i < len(forms):
+        size = min(options.max_forms_per_pdf, rng.choice((1, 1, 1, 2, 3)))
+        chunks.append(forms[i:i + size])
+        i += size
+    return chunks
+
+
+def _pick_layout(rng: random.Random, options: Options, kind: str) -> str:
+    names = [name for name in LAYOUTS if name in options.layouts]
+    weights = _EXPORT_LAYOUT_WEIGHTS if kind == "text_export" else _LAYOUT_WEIGHTS
+    return rng.choices(names, weights=[weights[n] for n in names])[0]
+
+
+def _gold(doc_path: str, index: int, form: FormSpec, layout: FormLayout, kind: str, pages: list[int] | None
+          ) -> dict[str, Any]:
+    meta: dict[str, Any] = {"kind": kind, "layout": layout.layout, "origin": form.origin, "planted": form.planted}
+    if pages is not None:
+        meta["pages"] = pages
+    if layout.layout == "split":
+        meta["target_convention"] = "指标性质+指标值+度量单位 concatenated; 定性 left out"
+    if layout.layout == "extended":
+        meta["money_unit"] = "元"
+    return {"source": doc_path, "form_index": index, "record": layout.record,
+            "expected_findings": form.expected_findings, "meta": meta}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _kind_seed(seed: int, kind: str) -> int:
+    return zlib.crc32(f"{seed}:{kind}".encode())
+
+
+def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
+    """All documents of one kind (its own random stream: adding a kind changes no other)."""
+    rng = random.Random(_kind_seed(options.seed, kind))
+    nrng = np.random.default_rng(_kind_seed(options.seed, kind + ":pixels"))
+    forms = seed_forms(options.seed_forms) if options.include_seed else []
+    forms += [random_form(rng, options.fault_rate, origin=f"random/{kind}/{k + 1:03d}") for k in range(options.count)]
+    documents = []
+    for number, chunk in enumerate(_chunks(rng, forms, kind, options), start=1):
+        layout_name = _pick_layout(rng, options, kind)
+        printing = Printing(dash=rng.choice(("—", "—", "-", "")), year_style=rng.randrange(3))
+        if kind == "text_export" and printing.dash == "":
+            printing.dash = "—"
+        layouts = [build(form, layout_name, printing, rng) for form in chunk]
+        stem = f"{_PREFIX[kind]}-{number:04d}"
+        encoding, pages_of, meta = None, None, {}
+        if kind == "text_export":
+            text = render_export(layouts, rng, Mess() if options.mess else Mess.none())
+            data, encoding = encode(text, rng, options.gbk_share)
+            name = f"{stem}.txt"
+        else:
+            style = pdf.Style(size=rng.choice((8.5, 9.0, 9.0, 9.5, 10.0)))
+            data, pages_of = pdf.render(layouts, style)
+            name = f"{stem}.pdf"
+            if kind in ("scan", "image"):
+                scanned = scan.scan_pages(data, nrng, options.dpi)
+                meta["scan"] = [params.to_dict() for _, params in scanned]
+                if kind == "scan":
+                    data = scan.to_pdf(scanned)
+                else:
+                    fmt = "tiff" if len(scanned) > 1 else rng.choice(("png", "jpeg", "tiff"))
+                    data = scan.to_image(scanned, fmt)
+                    name = f"{stem}.{ {'png': 'png', 'jpeg': 'jpg', 'tiff': 'tif'}[fmt] }"
+        rel = f"{kind}/{name}"
+        (out / kind).mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+        gold_paths = []
+        for index, (form, layout) in enumerate(zip(chunk, layouts, strict=True), start=1):
+            gold_rel = f"gold/{kind}/{stem}/form-{index:02d}.json"
+            _write_json(out / gold_rel, _gold(rel, index, form, layout, kind, pages_of[index - 1] if pages_of else None))
+            gold_paths.append(gold_rel)
+        pages = sum(len(p) for p in pages_of) if pages_of else None
+        documents.append(Document(rel, MANIFEST_KIND[kind], gold_paths, layout=layout_name, pages=pages,
+                                  encoding=encoding, expect={"status": "ok", "forms": len(chunk)}, meta=meta))
+    return documents
+
+
+def generate_broken(out: Path, options: Options) -> list[Document]:
+    """`options.broken` broken documents, cycling through every kind of breakage."""
+    rng = random.Random(_kind_seed(options.seed, "broken"))
+    documents = []
+    for i in range(options.broken):
+        form = random_form(rng, 0.0, origin=f"random/broken/{i + 1:03d}")
+        layout = build(form, "seed", Printing(), rng)
+        born_digital, _ = pdf.render([layout])
+        maker = broken_docs.MAKERS[i % len(broken_docs.MAKERS)]
+        item = maker(i + 1, born_digital=born_digital, layout=layout, rng=rng)
+        rel = f"broken/{item.name}"
+        (out / "broken").mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(item.data)
+        meta = dict(item.meta)
+        if item.note:
+            meta["note"] = item.note
+        documents.append(Document(rel, item.kind, [], broken=item.broken, expect=item.expect, meta=meta))
+    return documents
+
+
+def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
+    """Write the whole corpus under `out` and return the manifest (also written to out/manifest.json)."""
+    unknown = set(options.kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; choose from {KINDS}")
+    out.mkdir(parents=True, exist_ok=True)
+    documents: list[Document] = []
+    for kind in KINDS:
+        if kind in options.kinds:
+            documents += generate_kind(out, kind, options)
+    documents += generate_broken(out, options)
+    settings = asdict(options)
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings},
+        "documents": [d.to_dict() for d in documents],
+    }
+    _write_json(out / "manifest.json", manifest)
+    return manifest

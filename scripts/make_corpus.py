@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Render gold records into a test corpus: born-digital PDFs, scans, images, messy text exports, broken files.
+
+The dataset format (manifest.json + gold/) is described in scripts/corpus/__init__.py and the README
+("### Test corpus"). Same seed and options → the same bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `scripts.corpus` importable
+
+from scripts.corpus.dataset import KINDS, Options, generate  # noqa: E402
+from scripts.corpus.layouts import LAYOUTS  # noqa: E402
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+def _csv(value: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [v for v in items if v not in allowed]
+    if unknown:
+        raise typer.BadParameter(f"unknown {what} {unknown}; choose from {', '.join(allowed)}")
+    return items
+
+
+@app.command()
+def main(
+    output: Annotated[Path, typer.Option("-o", "--output", help="directory to write (created)")],
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 0,
+    kinds: Annotated[str, typer.Option(help=f"comma-separated: {','.join(KINDS)}")] = ",".join(KINDS),
+    count: Annotated[int, typer.Option(help="random forms per kind")] = 10,
+    include_seed: Annotated[bool, typer.Option("--include-seed", help="add the seed's ten gold forms to each kind")] = False,
+    seed_forms: Annotated[str, typer.Option(help="which seed forms --include-seed adds, e.g. 1,2,3")] = "1,2,3,4,5,6,7,8,9,10",
+    broken: Annotated[int, typer.Option(help="add N deliberately broken documents")] = 0,
+    fault_rate: Annotated[float, typer.Option(help="share of random forms with planted faults")] = 0.4,
+    layouts: Annotated[str, typer.Option(help=f"comma-separated: {','.join(LAYOUTS)}")] = ",".join(LAYOUTS),
+    forms_per_export: Annotated[int, typer.Option(help="forms per text export file")] = 10,
+    dpi_min: Annotated[int, typer.Option(help="lowest scan resolution")] = 150,
+    dpi_max: Annotated[int, typer.Option(help="highest scan resolution")] = 300,
+    clean_exports: Annotated[bool, typer.Option("--clean-exports", help="text exports without the seed's mess")] = False,
+) -> None:
+    """Generate a corpus under OUTPUT."""
+    options = Options(
+        seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=count, include_seed=include_seed,
+        seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
+        layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
+        mess=not clean_exports,
+    )
+    start = time.perf_counter()
+    command = " ".join(["python scripts/make_corpus.py", *(a for a in _without_output(sys.argv[1:]))])
+    manifest = generate(output, options, command=command)
+    docs = manifest["documents"]
+    forms = sum(len(d["forms"]) for d in docs)
+    typer.echo(f"{len(docs)} documents, {forms} forms in {output} ({time.perf_counter() - start:.1f} s)")
+
+
+def _without_output(argv: list[str]) -> list[str]:
+    """The command line without -o DIR (so the manifest does not depend on where it was written)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-o", "--output"):
+            skip = True
+            continue
+        if arg.startswith("--output="):
+            continue
+        out.append(arg)
+    return out
+
+
+if __name__ == "__main__":
+    app()
