@@ -27,6 +27,7 @@ EXPLANATIONS: dict[FindingCode, str] = {
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 STATUS_NAMES = {"ok": "通过", "needs_review": "需复核", "partial": "部分读取", "failed": "失败",
                 "queued": "排队中", "running": "处理中", "done": "完成"}
+DOCUMENT_STATUS_NAMES = {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
 
 _TOP = {"year": "年度", "project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位",
         "total_weight": "总分·分值", "total_score": "总分·得分", "grade": "评分等级",

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader
 from extractor.records.models import FindingCode, Severity
 from extractor.service import actions
 from extractor.service.deps import Store, check_csrf, csrf_token, session_user
-from extractor.service.explain import SEVERITY_NAMES, STATUS_NAMES, field_label
+from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_label
 from extractor.service.schemas import DocumentOut, FormOut
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import UserInfo, aware
@@ -49,6 +49,7 @@ def make_templates() -> Jinja2Templates:
     env = Environment(loader=PackageLoader("extractor.service", "templates"), autoescape=True,
                       trim_blocks=False, lstrip_blocks=False)
     env.globals.update(show=show, label=field_label, status_names=STATUS_NAMES, severity_names=SEVERITY_NAMES,
+                       document_status_names=DOCUMENT_STATUS_NAMES,
                        kind_names=KIND_NAMES, fund_rows=FUND_ROWS, fund_columns=FUND_COLUMNS,
                        indicator_columns=INDICATOR_COLUMNS)
     env.filters["dt"] = _dt
