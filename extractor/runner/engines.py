@@ -38,6 +38,11 @@ class Engine(Protocol):
         """Stop the workers; `cancel` abandons documents still in flight."""
 
 
+def timeout_error(timeout_s: float) -> DocumentTimeoutError:
+    """The same TIMEOUT on either engine (the stored record must not depend on where it ran)."""
+    return DocumentTimeoutError(f"not done within {timeout_s:g} s; its worker was stopped", timeout_s=timeout_s)
+
+
 @dataclass
 class _Pending:
     sha256: str
@@ -82,8 +87,7 @@ class LocalEngine:
             try:
                 outcomes.append(future.result())
             except TimeoutError:
-                error = DocumentTimeoutError(f"not done within {self.timeout_s:g} s; its worker was killed",
-                                             timeout_s=self.timeout_s)
+                error = timeout_error(self.timeout_s)
                 outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
             except ProcessExpired as exc:
                 error = WorkerCrashedError(f"the worker died while processing the document (exit code {exc.exitcode})",
@@ -170,8 +174,7 @@ class RayEngine:
             if now - pending.submitted > self.timeout_s:
                 ray.cancel(ref, force=True)
                 del self._refs[ref]
-                error = DocumentTimeoutError(f"not done within {self.timeout_s:g} s; its Ray task was cancelled",
-                                             timeout_s=self.timeout_s)
+                error = timeout_error(self.timeout_s)
                 outcomes.append(failed_outcome(pending.sha256, pending.source, error, now - pending.submitted))
         return outcomes
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Engine, Select, delete, func, select
+from sqlalchemy import Engine, Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -78,43 +78,53 @@ class KnownDocument:
     error_code: str | None
 
 
-def _indicator_rows(record: Record) -> list[IndicatorRow]:
-    return [IndicatorRow(position=i, level1=ind.level1, level2=ind.level2, name=ind.name, target=ind.target,
-                         actual=ind.actual, weight=ind.weight, score=ind.score, deviation=ind.deviation)
+def _indicator_rows(record: Record) -> list[dict[str, Any]]:
+    return [{"position": i, "level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": ind.target,
+             "actual": ind.actual, "weight": ind.weight, "score": ind.score, "deviation": ind.deviation}
             for i, ind in enumerate(record.indicators)]
 
 
-def _finding_rows(form: FormResult) -> list[FindingRow]:
-    return [FindingRow(position=i, code=f.code.value, severity=f.severity.value, message=f.message,
-                       fields=list(f.fields), data=to_jsonable_python(f.data) if f.data else None)
+def _finding_rows(form: FormResult) -> list[dict[str, Any]]:
+    return [{"position": i, "code": f.code.value, "severity": f.severity.value, "message": f.message,
+             "fields": list(f.fields), "data": to_jsonable_python(f.data) if f.data else None}
             for i, f in enumerate(form.findings)]
 
 
-def _form_row(form: FormResult, mapper: str | None) -> Form:
+def _form_columns(form: FormResult, mapper: str | None) -> dict[str, Any]:
+    """A form's column values (the record as JSON plus what people query by)."""
     record = form.record
     llm = form.provenance.llm or {}
-    row = Form(
-        form_index=form.index,
-        status=form.status.value,
-        has_errors=form.has_errors,
-        year=record.year,
-        project_name=record.project_name,
-        department=record.department,
-        implementing_unit=record.implementing_unit,
-        total_weight=record.total_weight,
-        total_score=record.total_score,
-        grade=record.grade,
-        mapper=form.provenance.mapper or mapper,
-        prompt_hash=llm.get("prompt_hash"),
-        record_version="1",
-        record=record.model_dump(mode="json"),
-        provenance=form.provenance.model_dump(mode="json"),
-        pages=list(form.pages),
-        lines=list(form.lines) if form.lines else None,
-    )
-    row.indicators = _indicator_rows(record)
-    row.findings = _finding_rows(form)
-    return row
+    return {
+        "form_index": form.index,
+        "status": form.status.value,
+        "has_errors": form.has_errors,
+        "year": record.year,
+        "project_name": record.project_name,
+        "department": record.department,
+        "implementing_unit": record.implementing_unit,
+        "total_weight": record.total_weight,
+        "total_score": record.total_score,
+        "grade": record.grade,
+        "mapper": form.provenance.mapper or mapper,
+        "prompt_hash": llm.get("prompt_hash"),
+        "record_version": "1",
+        "record": record.model_dump(mode="json"),
+        "provenance": form.provenance.model_dump(mode="json"),
+        "pages": list(form.pages),
+        "lines": list(form.lines) if form.lines else None,
+    }
+
+
+def _insert_children(s: Session, form_ids: list[int], forms: list[FormResult]) -> None:
+    # Core executemany: an ORM object per indicator costs more than the rest of storing a form.
+    indicators = [{"form_id": fid, **row} for fid, form in zip(form_ids, forms, strict=True)
+                  for row in _indicator_rows(form.record)]
+    findings = [{"form_id": fid, **row} for fid, form in zip(form_ids, forms, strict=True)
+                for row in _finding_rows(form)]
+    if indicators:
+        s.execute(insert(IndicatorRow), indicators)
+    if findings:
+        s.execute(insert(FindingRow), findings)
 
 
 def _form_result(row: Form) -> FormResult:
@@ -353,11 +363,12 @@ class Repository:
         s.flush()
         self._drop_pathonly_failures(s, [p.path for p in paths], keep=doc.id)
         self._touch_paths(s, doc, paths, run_id)
-        for form in result.forms:
-            row = _form_row(form, mapper)
-            row.document_id = doc.id
-            s.add(row)
-        s.flush()
+        if result.forms:
+            now = utcnow()
+            rows = [{**_form_columns(form, mapper), "document_id": doc.id, "created_at": now, "updated_at": now}
+                    for form in result.forms]
+            ids = s.scalars(insert(Form).returning(Form.id, sort_by_parameter_order=True), rows).all()
+            _insert_children(s, list(ids), result.forms)
         return doc.id
 
     def save_unreadable(self, path: PathSeen, error: dict[str, Any], run_id: int | None = None) -> bool:
@@ -469,14 +480,10 @@ class Repository:
             raise KeyError(form_id)
         s.execute(delete(IndicatorRow).where(IndicatorRow.form_id == form_id))
         s.execute(delete(FindingRow).where(FindingRow.form_id == form_id))
-        fresh = _form_row(form, row.mapper)
-        for column in ("status", "has_errors", "year", "project_name", "department", "implementing_unit",
-                       "total_weight", "total_score", "grade", "mapper", "prompt_hash", "record", "provenance",
-                       "pages", "lines"):
-            setattr(row, column, getattr(fresh, column))
-        for child in [*_indicator_rows(form.record), *_finding_rows(form)]:
-            child.form_id = form_id
-            s.add(child)
+        for column, value in _form_columns(form, row.mapper).items():
+            if column != "form_index":
+                setattr(row, column, value)
+        _insert_children(s, [form_id], [form])
         row.updated_at = utcnow()
 
     def correct_form(self, form_id: int, form: FormResult, *, field_path: str, old_value: Any, new_value: Any,
