@@ -96,3 +96,27 @@ class InternalError(ExtractorError):
     """A bug: an unexpected exception while processing a document (recorded, the batch goes on)."""
 
     code = "INTERNAL_ERROR"
+
+
+class LLMError(ExtractorError):
+    """The LLM mapper could not map a form (recorded on the document; the batch goes on)."""
+
+    code = "LLM_ERROR"
+
+
+class LLMUnavailableError(LLMError):
+    """The endpoint could not be reached, timed out or kept refusing (429/5xx) after the retries."""
+
+    code = "LLM_UNAVAILABLE"
+
+
+class LLMRequestError(LLMError):
+    """The endpoint rejected the request itself (bad key, unknown model, bad parameters)."""
+
+    code = "LLM_REQUEST_REJECTED"
+
+
+class LLMResponseError(LLMError):
+    """The model's answer could not be read at all (no JSON, cut off) after the re-asks."""
+
+    code = "LLM_INVALID_RESPONSE"

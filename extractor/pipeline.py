@@ -14,9 +14,17 @@ from extractor.errors import DocumentLoadError, ExtractorError, InternalError
 from extractor.ingest.loader import LoadedDocument, load_bytes, read_bytes
 from extractor.layout import Grid
 from extractor.mapping import Mapper, get_mapper
-from extractor.records.models import DocumentResult, DocumentStatus, FormResult
+from extractor.records.models import (
+    DocumentResult,
+    DocumentStatus,
+    Finding,
+    FindingCode,
+    FormResult,
+    FormStatus,
+    Severity,
+)
 from extractor.settings import Settings, get_settings
-from extractor.tables.rows import read_rows
+from extractor.tables.rows import RawForm, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +49,70 @@ class Timer:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 6)
 
 
-def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer) -> FormResult:
-    """rows → mapping → checking for one form's grid."""
-    with timer.stage("rows"):
-        raw = read_rows(grid)
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def merge_findings(mapper: list[Finding], checker: list[Finding]) -> list[Finding]:
+    """The mapper's findings (values it dropped) with the checker's; a dropped value is not also 'missing'."""
+    dropped = {path for f in mapper if f.code is FindingCode.UNGROUNDED_VALUE for path in f.fields}
+    kept = [f for f in checker if not (f.code is FindingCode.MISSING_FIELD and set(f.fields) <= dropped)]
+    return sorted([*mapper, *kept], key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer, raw: RawForm | None = None) -> FormResult:
+    """rows → mapping → checking for one form's grid (rows already read may be passed in)."""
+    if raw is None:
+        with timer.stage("rows"):
+            raw = read_rows(grid)
     with timer.stage("mapping"):
         mapped = mapper(raw, grid)
     with timer.stage("checking"):
         checked = check(mapped.record, mapped.provenance, grid)
+    findings = merge_findings(mapped.findings, checked.report.findings) if mapped.findings else checked.report.findings
     lines = (grid.first_line, grid.last_line) if grid.first_line is not None and grid.last_line is not None else None
     return FormResult(
         index=index,
         pages=grid.pages,
         lines=lines,
-        status=checked.report.status,
+        status=FormStatus.NEEDS_REVIEW if any(f.severity is Severity.ERROR for f in findings) else FormStatus.OK,
         record=checked.record,
-        findings=checked.report.findings,
+        findings=findings,
         provenance=checked.provenance,
     )
+
+
+def _read_all(doc: LoadedDocument, timer: Timer) -> list[RawForm | None]:
+    """Each grid's rows, read once; a grid whose rows cannot be read is left for process_form to report."""
+    raws: list[RawForm | None] = []
+    with timer.stage("rows"):
+        for grid in doc.grids:
+            try:
+                raws.append(read_rows(grid))
+            except Exception:
+                raws.append(None)
+    return raws
+
+
+def _prefetch(doc: LoadedDocument, raws: list[RawForm | None], mapper: Mapper, timer: Timer) -> None:
+    """Let a mapper that calls out (the LLM) work on all of a document's forms at once, bounded by its settings."""
+    prefetch = getattr(mapper, "prefetch", None)
+    if prefetch is None or len(doc.grids) < 2:
+        return
+    try:
+        with timer.stage("mapping"):
+            prefetch([(raw, grid) for raw, grid in zip(raws, doc.grids, strict=True) if raw is not None])
+    except Exception:  # each form is mapped (and its error recorded) on its own below
+        log.exception("prefetch failed; mapping form by form")
 
 
 def _forms(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> tuple[list[FormResult], list[dict[str, object]]]:
     forms: list[FormResult] = []
     errors: list[dict[str, object]] = []
-    for i, grid in enumerate(doc.grids, start=1):
+    raws = _read_all(doc, timer)
+    _prefetch(doc, raws, mapper, timer)
+    for i, (grid, raw) in enumerate(zip(doc.grids, raws, strict=True), start=1):
         try:
-            forms.append(process_form(i, grid, mapper, timer))
+            forms.append(process_form(i, grid, mapper, timer, raw))
         except ExtractorError as exc:
             errors.append({"form": i, **exc.to_dict()})
         except Exception as exc:  # a bug in one form must not lose the document's other forms

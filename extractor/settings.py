@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +15,15 @@ class MapperName(StrEnum):
     RULES = "rules"
     LLM = "llm"
     HYBRID = "hybrid"
+
+
+class LLMMode(StrEnum):
+    """How instructor asks for structured output; endpoints differ in what they support."""
+
+    TOOLS = "tools"  # function calling (OpenAI, DeepSeek, DashScope, vLLM with a tool parser)
+    JSON_SCHEMA = "json_schema"  # response_format json_schema (OpenAI, vLLM guided decoding, Ollama)
+    JSON = "json"  # response_format json_object plus the schema in the prompt (most endpoints)
+    MD_JSON = "md_json"  # JSON in a fenced block of plain text (anything that chats)
 
 
 class OcrEngineName(StrEnum):
@@ -46,9 +55,25 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
-    llm_max_retries: int = 2
-    llm_concurrency: int = 4
-    llm_cache_dir: Path | None = None
+    llm_max_retries: int = Field(default=2, ge=0, description="transport retries (429, 5xx, timeouts), with backoff")
+    llm_concurrency: int = Field(default=4, ge=1, description="forms of one document mapped at the same time")
+    llm_cache_dir: Path | None = Field(default=None, description="response cache; default: data_dir/llm-cache")
+    llm_cache: bool = True
+    llm_mode: LLMMode = LLMMode.TOOLS
+    llm_reasks: int = Field(default=2, ge=0, description="re-asks when an answer fails validation or grounding")
+    llm_arithmetic_reask: bool = Field(default=True, description="one targeted re-ask for suspected misreadings")
+    llm_temperature: float | None = Field(default=0.0, description="None: do not send a temperature")
+    llm_max_tokens: int | None = Field(default=None, description="cap on the answer's tokens; None: the endpoint's")
+
+    @field_validator("llm_temperature", "llm_max_tokens", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        # Some endpoints reject a temperature (reasoning models): an empty or "none" value sends none.
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
+
+    def llm_cache_path(self) -> Path:
+        """Where LLM responses are cached."""
+        return self.llm_cache_dir if self.llm_cache_dir is not None else self.data_dir / "llm-cache"
 
     def sqlite_default(self) -> str:
         """The default database URL: a SQLite file in the data directory."""

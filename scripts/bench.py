@@ -124,8 +124,54 @@ def backfill(
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__":
-    app()
+
+@app.command()
+def llm(
+    repeat: Annotated[int, typer.Option(help="timed rounds over the seed export")] = 10,
+    concurrency: Annotated[int, typer.Option(help="EXTRACTOR_LLM_CONCURRENCY")] = 4,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """The LLM mapper's own cost per form (prompt, validation, grounding, checking, HTTP through a local replay
+    server answering at once): cold (every form asked) and warm (every answer from the disk cache)."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from extractor.mapping import get_mapper
+    from tests.support.gold_answers import answer_for, grid_of_request
+    from tests.support.llm import gold_record, llm_settings, seed_grids
+    from tests.support.openai_server import Answer, ScriptedServer
+
+    grids = seed_grids()
+    answers = [answer_for(gold_record(i + 1), g) for i, g in enumerate(grids)]
+    data = SEED.read_bytes()
+    figures: dict[str, object] = {"benchmark": "llm_mapper", "forms_per_document": 10, "rounds": repeat,
+                                  "concurrency": concurrency}
+    with ScriptedServer(responder=lambda body: Answer(answers[grid_of_request(body, grids)])) as server, \
+            tempfile.TemporaryDirectory() as tmp:
+        for phase in ("cold", "warm"):
+            rounds = []
+            for i in range(repeat):
+                cache = Path(tmp) / (f"cold-{i}" if phase == "cold" else "warm")
+                settings = llm_settings(server, cache, llm_concurrency=concurrency)
+                mapper = get_mapper("llm", settings)
+                if phase == "warm" and i == 0:
+                    extract_bytes(data, "bench", settings, mapper)  # fill the cache
+                start = time.perf_counter()
+                result = extract_bytes(data, "bench", settings, mapper)
+                rounds.append(time.perf_counter() - start)
+                assert result.status.value == "ok" and len(result.forms) == 10, result.error
+            median = statistics.median(rounds)
+            figures[phase] = {"median_s_per_document": round(median, 4), "ms_per_form": round(median / 10 * 1000, 1),
+                              "forms_per_second": round(10 / median, 1)}
+        figures["requests"] = len(server.requests)
+    figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    figures["machine"] = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    typer.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
 
 
 @app.command()
@@ -148,3 +194,7 @@ def service(
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text_out + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    app()

@@ -78,7 +78,9 @@ def label_repaired(record: Record, provenance: Provenance | None) -> list[Findin
         return []
     findings = []
     for path, src in provenance.fields.items():
-        if src.method is not MapMethod.REPAIRED or src.repair is None:
+        # Whoever mapped it (rules or LLM), a label restored from the vocabulary carries its repair evidence.
+        repaired = src.method is MapMethod.REPAIRED or (src.repair or {}).get("status") == "repaired"
+        if not repaired or src.repair is None:
             continue
         canonical = src.repair.get("canonical")
         findings.append(Finding.of(FindingCode.LABEL_REPAIRED, f"标签「{src.printed}」已补全为「{canonical}」",

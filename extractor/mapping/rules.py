@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from extractor.domain.notation import parse_notation
 from extractor.domain.repair import LabelMatch, MatchStatus
@@ -15,6 +15,7 @@ from extractor.layout import Cell
 from extractor.records.models import (
     CellRef,
     FieldSource,
+    Finding,
     FundRow,
     Funds,
     Goals,
@@ -33,6 +34,7 @@ class MappedForm(BaseModel):
 
     record: Record
     provenance: Provenance
+    findings: list[Finding] = Field(default_factory=list, description="the mapper's own (values it had to drop)")
 
 
 def cell_ref(cell: Cell) -> CellRef:
