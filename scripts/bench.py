@@ -124,7 +124,6 @@ def backfill(
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-
 @app.command()
 def llm(
     repeat: Annotated[int, typer.Option(help="timed rounds over the seed export")] = 10,
@@ -171,7 +170,6 @@ def llm(
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
 
 
 @app.command()
