@@ -33,8 +33,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-class BodyTooLarge(Exception):  # noqa: N818 - control flow inside the middleware
-    """The request body passed the cap while it was being read."""
+class BodyTooLarge(BaseException):  # noqa: N818 - control flow inside the middleware
+    """The request body passed the cap while it was being read.
+
+    A BaseException: FastAPI turns any Exception raised while it parses a body into a 400, and this must
+    reach the middleware to become a 413.
+    """
 
 
 class UploadLimitMiddleware:

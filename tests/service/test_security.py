@@ -154,6 +154,21 @@ def test_a_request_over_the_cap_is_refused_before_it_is_read(tight_alice: Caller
     assert response.status_code == 413 and response.json()["detail"]["code"] == "REQUEST_TOO_LARGE"
 
 
+def test_a_streamed_request_is_cut_off_at_the_cap(tight_alice: Caller) -> None:
+    boundary = "cut-off-boundary"
+
+    def body():  # no Content-Length: the size is only known while reading
+        yield f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\n".encode()
+        for _ in range(30):
+            yield b"x" * 10_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = tight_alice.client.post("/api/v1/uploads", content=body(), headers={
+        **tight_alice.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and response.json()["detail"]["code"] == "REQUEST_TOO_LARGE"
+    assert tight_alice.get("/api/v1/jobs").json() == []
+
+
 def test_content_decides_the_kind_not_the_name(tight_alice: Caller) -> None:
     response = tight_alice.upload(("scan.txt", _png(300, 200)), ("export.pdf", seed_bytes()))
     assert response.status_code == 202
