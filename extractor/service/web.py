@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
@@ -15,7 +15,7 @@ from extractor.records.models import FindingCode, Severity
 from extractor.service import actions
 from extractor.service.deps import Store, check_csrf, csrf_token, session_user
 from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_label
-from extractor.service.schemas import DocumentOut, FormOut
+from extractor.service.schemas import DocumentOut, FormOut, SourceOut
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import UserInfo, aware
 
@@ -148,7 +148,10 @@ def document_page(request: Request, document_id: int, store: Store, form: int | 
                           document.forms[0])
     context: dict[str, Any] = {"user": user, "doc": document, "form": chosen}
     if chosen is not None:
-        source = actions.source_out(store, _settings(request), user, document_id)
+        try:
+            source = actions.source_out(store, _settings(request), user, document_id)
+        except HTTPException:  # read elsewhere and never stored by the service: show the table alone
+            source = SourceOut(kind=document.kind or "text_export", pages=[])
         context.update(_panel_context(user, document, chosen))
         context["source"] = source
         context["grid"] = source.grids[chosen.index - 1] if source.grids and chosen.index <= len(source.grids) else []

@@ -132,6 +132,13 @@ def test_log_in_upload_review_correct_approve(page: Page, site: Site, tmp_path: 
     expect(page.locator("#source td[data-cell].sev-error")).to_have_count(0)
     expect(page.locator("#corrections tbody tr")).to_have_count(2)
 
+    refused = page.locator('td.val[data-path="grade"]')
+    refused.click()
+    refused.locator("input").fill("excellent")
+    refused.locator("input").press("Enter")
+    expect(page.locator("#panel-error")).to_contain_text("grade")  # refused, with the reason shown
+    expect(page.locator('td.val[data-path="grade"] .v')).to_have_text("优")
+
     page.click("#approve")
     expect(page.locator("#approval")).to_contain_text("已审核通过 · clerk")
     expect(page.locator("nav.tabs a.current.approved")).to_have_count(1)

@@ -131,9 +131,7 @@
       await send("PATCH", url, { value: value });
       await reloadPanel();
     } catch (err) {
-      td.classList.remove("saving");
-      showError(err.message);
-      await reloadPanel();
+      await reloadPanel(); // back to the stored value
       showError(err.message);
     }
   }
