@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 
 from scripts.corpus.dataset import KINDS, Options, generate  # noqa: E402
 from scripts.corpus.layouts import LAYOUTS  # noqa: E402
+from scripts.corpus.pdf import FONTS, MissingFontError  # noqa: E402
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -35,30 +36,49 @@ def main(
     output: Annotated[Path, typer.Option("-o", "--output", help="directory to write (created)")],
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 0,
     kinds: Annotated[str, typer.Option(help=f"comma-separated: {','.join(KINDS)}")] = ",".join(KINDS),
-    count: Annotated[int, typer.Option(help="random forms per kind")] = 10,
+    count: Annotated[str, typer.Option(help="random forms per kind: N, or per kind: born_digital=2,scan=1")] = "10",
     include_seed: Annotated[bool, typer.Option("--include-seed", help="add the seed's ten gold forms to each kind")] = False,
     seed_forms: Annotated[str, typer.Option(help="which seed forms --include-seed adds, e.g. 1,2,3")] = "1,2,3,4,5,6,7,8,9,10",
+    seed_kinds: Annotated[str, typer.Option(help="the kinds --include-seed adds them to")] = ",".join(KINDS),
     broken: Annotated[int, typer.Option(help="add N deliberately broken documents")] = 0,
     fault_rate: Annotated[float, typer.Option(help="share of random forms with planted faults")] = 0.4,
     layouts: Annotated[str, typer.Option(help=f"comma-separated: {','.join(LAYOUTS)}")] = ",".join(LAYOUTS),
     forms_per_export: Annotated[int, typer.Option(help="forms per text export file")] = 10,
     dpi_min: Annotated[int, typer.Option(help="lowest scan resolution")] = 150,
     dpi_max: Annotated[int, typer.Option(help="highest scan resolution")] = 300,
+    fonts: Annotated[str, typer.Option(help=f"comma-separated PDF fonts: {','.join(FONTS)}")] = ",".join(FONTS),
     clean_exports: Annotated[bool, typer.Option("--clean-exports", help="text exports without the seed's mess")] = False,
 ) -> None:
     """Generate a corpus under OUTPUT."""
     options = Options(
-        seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=count, include_seed=include_seed,
+        seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=_count(count), include_seed=include_seed,
+        seed_kinds=_csv(seed_kinds, KINDS, "kinds"),
         seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
         layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
-        mess=not clean_exports,
+        mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"),
     )
     start = time.perf_counter()
     command = " ".join(["python scripts/make_corpus.py", *(a for a in _without_output(sys.argv[1:]))])
-    manifest = generate(output, options, command=command)
+    try:
+        manifest = generate(output, options, command=command)
+    except MissingFontError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     docs = manifest["documents"]
     forms = sum(len(d["forms"]) for d in docs)
     typer.echo(f"{len(docs)} documents, {forms} forms in {output} ({time.perf_counter() - start:.1f} s)")
+
+
+def _count(value: str) -> int | dict[str, int]:
+    """`10` or `born_digital=2,scan=1`."""
+    try:
+        if "=" not in value:
+            return int(value)
+        pairs = dict(item.split("=", 1) for item in value.split(",") if item.strip())
+        _csv(",".join(pairs), KINDS, "kinds")
+        return {kind.strip(): int(n) for kind, n in pairs.items()}
+    except ValueError as exc:
+        raise typer.BadParameter(f"--count {value!r}: {exc}") from exc
 
 
 def _without_output(argv: list[str]) -> list[str]:

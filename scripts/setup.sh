@@ -8,8 +8,9 @@ MODE="${1:-runtime}"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
-# Debian packages the tests use (real Tesseract, PostgreSQL, Chromium for the review-page test); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-postgresql chromium}"
+# Debian packages the tests use (real Tesseract, PostgreSQL, CJK fonts, Chromium for the review-page test);
+# installed only when missing.
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-postgresql fonts-arphic-uming fonts-wqy-zenhei chromium}"
 
 apt_install() {
   local missing=()

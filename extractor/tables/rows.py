@@ -223,7 +223,7 @@ INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
     "target_unit": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
 }
 # Every indicator row prints these: leaving one empty must be paid for, or a label would steal its cell.
-INDICATOR_MISSING = {"name": 1.0, "target": 1.0, "actual": 1.0}
+INDICATOR_MISSING = {"name": 1.0, "target": 1.0, "actual": 1.0, "weight": 1.0, "score": 1.0}
 _INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
 _DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
 _FUND_ORDER = list(FUND_COLUMNS.keys())

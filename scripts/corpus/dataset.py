@@ -35,8 +35,9 @@ class Options:
 
     seed: int
     kinds: tuple[str, ...] = KINDS
-    count: int = 10
+    count: int | dict[str, int] = 10  # random forms per kind, or per kind by name
     include_seed: bool = False
+    seed_kinds: tuple[str, ...] = KINDS  # the kinds --include-seed adds the seed forms to
     seed_forms: tuple[int, ...] = tuple(range(1, 11))
     broken: int = 0
     fault_rate: float = 0.4
@@ -46,6 +47,7 @@ class Options:
     dpi: tuple[int, int] = (150, 300)
     mess: bool = True
     gbk_share: float = 0.2
+    fonts: tuple[str, ...] = pdf.FONTS
 
 
 @dataclass
@@ -122,8 +124,9 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
     """All documents of one kind (its own random stream: adding a kind changes no other)."""
     rng = random.Random(_kind_seed(options.seed, kind))
     nrng = np.random.default_rng(_kind_seed(options.seed, kind + ":pixels"))
-    forms = seed_forms(options.seed_forms) if options.include_seed else []
-    forms += [random_form(rng, options.fault_rate, origin=f"random/{kind}/{k + 1:03d}") for k in range(options.count)]
+    forms = seed_forms(options.seed_forms) if options.include_seed and kind in options.seed_kinds else []
+    count = options.count.get(kind, 0) if isinstance(options.count, dict) else options.count
+    forms += [random_form(rng, options.fault_rate, origin=f"random/{kind}/{k + 1:03d}") for k in range(count)]
     documents = []
     for number, chunk in enumerate(_chunks(rng, forms, kind, options), start=1):
         layout_name = _pick_layout(rng, options, kind)
@@ -138,11 +141,15 @@ def generate_kind(out: Path, kind: str, options: Options) -> list[Document]:
             data, encoding = encode(text, rng, options.gbk_share)
             name = f"{stem}.txt"
         else:
-            style = pdf.Style(size=rng.choice((8.5, 9.0, 9.0, 9.5, 10.0)))
+            style = pdf.Style(size=rng.choice((9.0, 9.5, 10.0, 10.0)), face=rng.choice(options.fonts),
+                              repeat_header=rng.random() < 0.3)
+            meta["print"] = {"font": style.face, "size": style.size, "repeat_header": style.repeat_header}
             data, pages_of = pdf.render(layouts, style)
             name = f"{stem}.pdf"
             if kind in ("scan", "image"):
-                scanned = scan.scan_pages(data, nrng, options.dpi)
+                seal_texts = [form.implementing_unit for form, form_pages in zip(chunk, pages_of, strict=True)
+                              for _ in form_pages]
+                scanned = scan.scan_pages(data, nrng, options.dpi, seal_texts)
                 meta["scan"] = [params.to_dict() for _, params in scanned]
                 if kind == "scan":
                     data = scan.to_pdf(scanned)
@@ -184,11 +191,23 @@ def generate_broken(out: Path, options: Options) -> list[Document]:
     return documents
 
 
+def libraries() -> dict[str, str]:
+    """Versions that decide the bytes of PDFs and images (same versions + same seed → same bytes)."""
+    import cv2
+    import PIL
+    import pymupdf
+
+    return {"pymupdf": pymupdf.VersionBind, "opencv": cv2.__version__, "numpy": np.__version__,
+            "pillow": PIL.__version__}
+
+
 def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     """Write the whole corpus under `out` and return the manifest (also written to out/manifest.json)."""
     unknown = set(options.kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; choose from {KINDS}")
+    for face in options.fonts:
+        pdf.font(face)  # a missing font fails here, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     documents: list[Document] = []
     for kind in KINDS:
@@ -198,7 +217,8 @@ def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     settings = asdict(options)
     manifest = {
         "version": MANIFEST_VERSION,
-        "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings},
+        "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings,
+                      "libraries": libraries()},
         "documents": [d.to_dict() for d in documents],
     }
     _write_json(out / "manifest.json", manifest)

@@ -181,7 +181,7 @@ def _seed(form: FormSpec, printing: Printing) -> FormLayout:
     _indicator_rows(b, rec, len(b.kinds), cols)
     _totals(b, rec, 6)
     return FormLayout("seed", "财政项目支出绩效自评表", _year_line(rec["year"], printing),
-                      [36, 54, 62, 104, 58, 58, 36, 36, 76], b.cells, b.kinds, rec)
+                      [34, 50, 58, 96, 64, 56, 40, 40, 82], b.cells, b.kinds, rec)
 
 
 def _goals(b: _Builder, rec: dict[str, Any], spans: tuple[tuple[int, int], tuple[int, int]]) -> None:
@@ -221,7 +221,7 @@ def _split(form: FormSpec, printing: Printing) -> FormLayout:
     _indicator_rows(b, rec, len(b.kinds), cols, form)
     _totals(b, rec, 8)
     return FormLayout("split", "财政项目支出绩效自评表", _year_line(rec["year"], printing),
-                      [30, 44, 52, 92, 34, 40, 34, 50, 32, 32, 80], b.cells, b.kinds, rec)
+                      [28, 40, 48, 76, 30, 42, 38, 54, 40, 40, 84], b.cells, b.kinds, rec)
 
 
 def _extended(form: FormSpec, printing: Printing, rng: random.Random) -> FormLayout:
@@ -246,6 +246,6 @@ def _extended(form: FormSpec, printing: Printing, rng: random.Random) -> FormLay
     _totals(b, rec, 6)
     day = f"{rec['year'] + 1}年{rng.randint(1, 4)}月{rng.randint(1, 28)}日"
     return FormLayout("extended", "项目支出绩效自评表", _year_line(rec["year"], printing),
-                      [36, 52, 70, 92, 64, 58, 34, 34, 80], b.cells, b.kinds, rec,
+                      [32, 48, 70, 88, 70, 52, 40, 40, 80], b.cells, b.kinds, rec,
                       above=[f"填报单位（盖章）：{rec['implementing_unit']}"],
                       below=[f"单位负责人：{rng.choice(('李明', '王强', '赵刚'))}    填报人：{form.leader}    填报日期：{day}"])

@@ -7,12 +7,15 @@ Every random choice comes from the numpy Generator passed in, so a seed gives th
 from __future__ import annotations
 
 import io
+import math
+import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
 import pymupdf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 A4 = (595.0, 842.0)
 
@@ -28,6 +31,7 @@ class ScanParams:
     light: float
     jpeg_quality: int
     color: bool
+    seal: bool = False  # a red 公章 stamped in the free space under the table (never over a value)
 
     def to_dict(self) -> dict[str, float | int | bool]:
         """JSON-friendly."""
@@ -44,14 +48,68 @@ def draw_params(rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300
         light=round(float(rng.uniform(0.0, 0.35)), 2),
         jpeg_quality=int(rng.integers(35, 86)),
         color=bool(rng.random() < 0.3),
+        seal=bool(rng.random() < 0.4),
     )
 
 
-def rasterise(page: pymupdf.Page, dpi: int, color: bool) -> np.ndarray:
-    """A page as an 8-bit array (gray, or RGB when `color`)."""
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB if color else pymupdf.csGRAY, alpha=False)
-    array = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
-    return array if color else array[:, :, 0]
+def rasterise(page: pymupdf.Page, dpi: int) -> np.ndarray:
+    """A page as an 8-bit BGR array (OpenCV's channel order)."""
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
+    array = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3)
+    return cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+
+
+@lru_cache(maxsize=8)
+def _seal_font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(io.BytesIO(pymupdf.Font("china-s").buffer), size)
+
+
+def seal_centre(page: pymupdf.Page, radius_pt: float) -> tuple[float, float] | None:
+    """Where a seal fits under the page's ruled table without touching it (points), or None."""
+    bottoms = [d["rect"].y1 for d in page.get_drawings()]
+    if not bottoms:
+        return None
+    y = max(bottoms) + radius_pt + 4
+    if y + radius_pt > page.rect.height - 4:
+        return None
+    return page.rect.width * 0.68, y
+
+
+def stamp(image: np.ndarray, centre: tuple[float, float], radius: float, text: str, rng: np.random.Generator
+          ) -> np.ndarray:
+    """A red round seal: ring, star, the unit's name around the arc, with uneven ink (BGR image, pixels)."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, int(centre[0] - radius) - 4), max(0, int(centre[1] - radius) - 4)
+    x1, y1 = min(w, int(centre[0] + radius) + 5), min(h, int(centre[1] + radius) + 5)
+    cx, cy = centre[0] - x0, centre[1] - y0  # drawn on the seal's own patch only: a page-sized float copy is 100 MB
+    ink = Image.new("L", (x1 - x0, y1 - y0), 0)
+    draw = ImageDraw.Draw(ink)
+    ring = max(2, int(radius * 0.07))
+    draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=255, width=ring)
+    star = [(cx + radius * 0.28 * (1 if k % 2 == 0 else 0.4) * math.sin(k * math.pi / 5),
+             cy - radius * 0.28 * (1 if k % 2 == 0 else 0.4) * math.cos(k * math.pi / 5)) for k in range(10)]
+    draw.polygon(star, fill=255)
+    size = max(8, int(radius * 0.22))
+    font = _seal_font(size)
+    chars = text if len(text) <= 16 else re.sub(r"^.*?(省|自治区)", "", text)[:16]  # seals drop the province
+    span = min(250.0, 18.0 * len(chars))
+    for k, ch in enumerate(chars):
+        angle = -span / 2 + span * (k + 0.5) / len(chars)
+        glyph = Image.new("L", (size * 2, size * 2), 0)
+        ImageDraw.Draw(glyph).text((size // 2, size // 4), ch, font=font, fill=255)
+        glyph = glyph.rotate(-angle, resample=Image.BILINEAR)
+        r = radius * 0.72
+        gx = cx + r * math.sin(math.radians(angle)) - size
+        gy = cy - r * math.cos(math.radians(angle)) - size
+        ink.paste(255, (int(gx), int(gy)), glyph)
+    alpha = np.asarray(ink, dtype=np.float32) / 255.0
+    alpha *= rng.uniform(0.55, 0.9) * (0.75 + 0.25 * rng.random(alpha.shape, dtype=np.float32))
+    red = np.array([40, 40, 205], dtype=np.float32)  # BGR
+    patch = image[y0:y1, x0:x1].astype(np.float32)
+    patch = patch * (1 - alpha[:, :, None]) + np.minimum(patch, red) * alpha[:, :, None]
+    out = image.copy()
+    out[y0:y1, x0:x1] = patch.astype(np.uint8)
+    return out
 
 
 def degrade(image: np.ndarray, params: ScanParams, rng: np.random.Generator) -> np.ndarray:
@@ -63,19 +121,20 @@ def degrade(image: np.ndarray, params: ScanParams, rng: np.random.Generator) -> 
                          borderValue=border).astype(np.float32)
     if params.blur > 0.05:
         out = cv2.GaussianBlur(out, (0, 0), params.blur)
-    # Uneven light: a linear falloff from one corner plus a soft vignette.
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    # Uneven light: a linear falloff from one corner plus a soft vignette (built from 1-D ramps: no full grids).
+    x = (np.arange(w, dtype=np.float32) / w - 0.5)
+    y = (np.arange(h, dtype=np.float32) / h - 0.5)
     gx, gy = rng.uniform(-1, 1, size=2)
-    ramp = 1.0 - params.light * (0.5 + 0.5 * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5)))
-    vignette = 1.0 - params.light * 0.35 * (((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2)
-    shade = ramp * vignette
+    shade = 1.0 - params.light * (0.5 + 0.5 * np.add.outer(gy * y, gx * x))
+    shade *= 1.0 - params.light * 0.7 * np.add.outer(y * y, x * x)
     if out.ndim == 3:
         tint = np.array([rng.uniform(0.93, 1.0), rng.uniform(0.95, 1.0), 1.0], dtype=np.float32)  # BGR-ish paper
-        out = out * shade[:, :, None] * tint
+        out *= shade[:, :, None]
+        out *= tint
     else:
-        out = out * shade
-    noise = rng.normal(0.0, params.noise, size=out.shape).astype(np.float32)
-    out = out + noise
+        out *= shade
+    del shade
+    out += rng.standard_normal(size=out.shape, dtype=np.float32) * np.float32(params.noise)
     # A few dust specks.
     for _ in range(int(rng.integers(0, 25))):
         y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
@@ -90,14 +149,27 @@ def jpeg(image: np.ndarray, quality: int) -> bytes:
     return buf.tobytes()
 
 
-def scan_pages(pdf: bytes, rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300)
-               ) -> list[tuple[bytes, ScanParams]]:
-    """Every page of a born-digital PDF as a degraded JPEG with the parameters used."""
+def scan_pages(pdf: bytes, rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300),
+               seal_texts: list[str] | None = None) -> list[tuple[bytes, ScanParams]]:
+    """Every page of a born-digital PDF as a degraded JPEG with the parameters used.
+
+    `seal_texts[i]` is the name on page i's seal (a page gets one when the dice say so and there is room).
+    """
     doc = pymupdf.open(stream=pdf, filetype="pdf")
     pages = []
-    for page in doc:
+    for number, page in enumerate(doc):
         params = draw_params(rng, dpi_range)
-        image = degrade(rasterise(page, params.dpi, params.color), params, rng)
+        image = rasterise(page, params.dpi)
+        text = seal_texts[number] if seal_texts and number < len(seal_texts) else None
+        radius_pt = float(rng.uniform(36.0, 46.0))  # a 2.5–3.2 cm seal
+        centre = seal_centre(page, radius_pt) if params.seal and text else None
+        params.seal = centre is not None
+        if centre is not None:
+            scale = params.dpi / 72
+            image = stamp(image, (centre[0] * scale, centre[1] * scale), radius_pt * scale, text or "", rng)
+        if not params.color:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        image = degrade(image, params, rng)
         pages.append((jpeg(image, params.jpeg_quality), params))
     doc.close()
     return pages

@@ -83,7 +83,8 @@ def _indicator_fields(rng: random.Random, fields: list[str], mess: Mess, level1_
         fields[1] = ""  # the 一级指标 cell lost: the row stands under the group above
     if level1_cell and fields[1] and rng.random() < mess.shift_left:
         fields = fields[1:] + [""]
-    elif not level1_cell and fields[2] and rng.random() < mess.level2_first:
+    elif not level1_cell and fields[2] and fields[2] != "成本指标" and rng.random() < mess.level2_first:
+        # (成本指标 in the first cell would read as the 2021 一级指标: ambiguous, so never shifted there)
         fields = [fields[2], ""] + fields[3:] + [""]  # seed: 社会效益指标||提高安全意识|…
     if rng.random() < mess.extra_trailing:
         fields.append("")
