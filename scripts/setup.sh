@@ -10,7 +10,7 @@ VENV="${VENV:-.venv}"
 
 # Debian packages the tests use (real Tesseract, PostgreSQL, CJK fonts, Chromium for the review-page test);
 # installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-postgresql fonts-arphic-uming fonts-wqy-zenhei chromium}"
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql chromium}"
 
 apt_install() {
   local missing=()

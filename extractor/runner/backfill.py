@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,6 +57,7 @@ class Counts:
     documents_ok: int = 0
     documents_partial: int = 0
     documents_failed: int = 0  # processed and failed, or unreadable
+    folders_failed: int = 0  # folders that could not be listed (their files were never seen)
     forms: int = 0
     forms_ok: int = 0
     forms_review: int = 0
@@ -137,6 +141,11 @@ class Backfill:
     def _prepare(self, found: Found, engine: Engine) -> None:
         """Settle a file without the engine when possible, else hand its bytes to the engine."""
         path = str(found.path.absolute())
+        if found.problem is not None and found.folder:  # reported with the run's failures; not a document
+            self.counts.folders_failed += 1
+            self.counts.failures.append({"path": path, "code": found.problem.get("code"),
+                                         "message": found.problem.get("message")})
+            return
         if found.problem is not None:
             self._unreadable(PathSeen(path=path), found.problem)
             return
@@ -197,6 +206,26 @@ class Backfill:
 
     # --- the loop ------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _catch_stop_signals(stop: threading.Event) -> Callable[[], None]:
+        """Ctrl-C / SIGTERM ask the loop to stop between documents (an exception raised inside a database
+        driver could leave its connection unusable); a second Ctrl-C interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def request(_signum: int, _frame: FrameType | None) -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+
+        previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
     def run(self, files: list[Found], inputs: list[str]) -> BackfillReport:
         """Process every file; stops cleanly on Ctrl-C/SIGTERM (interrupted) or a storage failure (aborted)."""
         start = time.perf_counter()
@@ -211,12 +240,14 @@ class Backfill:
         self._documents = self.repo.known_documents()
         status, message = "finished", None
         engine: Engine | None = None
+        stop = threading.Event()
+        restore = self._catch_stop_signals(stop)
         try:
             engine = self._engine_factory()
             queue = iter(files)
             exhausted = False
-            while True:
-                while not exhausted and engine.in_flight() < engine.capacity:
+            while not stop.is_set():
+                while not exhausted and not stop.is_set() and engine.in_flight() < engine.capacity:
                     found = next(queue, None)
                     if found is None:
                         exhausted = True
@@ -227,7 +258,9 @@ class Backfill:
                 for outcome in engine.poll(timeout=0.2):
                     self._store(outcome)
                 self.counts.seconds = time.perf_counter() - start
-        except KeyboardInterrupt:
+            if stop.is_set():
+                status, message = "interrupted", "stopped by the user; run again to continue"
+        except KeyboardInterrupt:  # a second Ctrl-C, or one that came before the handler was in place
             status, message = "interrupted", "stopped by the user; run again to continue"
         except ExtractorError as exc:  # the database failed (full, read-only, gone) or the engine could not start
             status, message = "aborted", f"{exc.code}: {exc.message}"
@@ -236,6 +269,7 @@ class Backfill:
             if engine is not None:
                 engine.close(cancel=status != "finished")
             self.counts.seconds = time.perf_counter() - start
+            restore()
         try:
             self.repo.finish_run(self._run_id, status=status, counts=self.counts.as_dict(),
                                  failures=self.counts.failures, message=message)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -45,10 +43,6 @@ def _open(db: str | None, settings: Settings | None = None) -> Repository:
         raise typer.Exit(3) from exc
 
 
-def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def backfill(
     paths: Annotated[list[Path], typer.Argument(help="folders (searched recursively) or files")],
     db: DbOption = None,
@@ -84,7 +78,6 @@ def backfill(
                TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] "
                           "[red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         with Progress(*columns, console=err, disable=not show) as bar:
             task = bar.add_task("backfill", total=len(files), ok=0, review=0, failed=0, skipped=0)
@@ -96,19 +89,20 @@ def backfill(
             report = Backfill(repo, settings, options, on_progress=on_progress).run(
                 files, [str(p.absolute()) for p in paths])
     finally:
-        signal.signal(signal.SIGTERM, previous)
         repo.close()
     c = report.counts
     summary = Table(title=f"back-fill run {report.run_id}: {report.status}", title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("files", f"{c.files} found, {c.skipped} already stored, {c.new_paths} new path(s) of stored documents")
+    unlisted = f", [red]{c.folders_failed} folder(s) could not be listed[/]" if c.folders_failed else ""
+    summary.add_row("files", f"{c.files} found, {c.skipped} already stored, {c.new_paths} new path(s) of stored "
+                             f"documents{unlisted}")
     summary.add_row("documents", f"{c.processed} processed: [green]{c.documents_ok} ok[/], "
                                  f"[yellow]{c.documents_partial} partial[/], [red]{c.documents_failed} failed[/]")
     summary.add_row("forms", f"{c.forms}: [green]{c.forms_ok} ok[/], [yellow]{c.forms_review} needs_review[/]")
-    summary.add_row("pages", str(c.pages))
-    summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min, "
-                            f"{c.pages_per_minute:.1f} pages/min")
+    summary.add_row("pages", str(c.pages) if c.pages else "— (none: text exports have no pages)")
+    pages_rate = f", {c.pages_per_minute:.1f} pages/min" if c.pages else ""
+    summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min{pages_rate}")
     out.print(summary)
     for failure in c.failures[:FAILURES_SHOWN]:
         out.print(f"[red]failed[/] {escape(str(failure['path']))}: {failure['code']} — {escape(str(failure['message']))}",

@@ -19,6 +19,7 @@ class Found:
 
     path: Path
     problem: dict[str, Any] | None = None
+    folder: bool = False  # the problem is a folder that could not be listed (reported, not stored as a document)
 
 
 def _entry(path: Path) -> Found:
@@ -45,7 +46,8 @@ def discover(roots: list[Path]) -> list[Found]:
 
         def unlistable(exc: OSError, problems: list[Found] = problems, root: Path = root) -> None:
             where = Path(exc.filename) if exc.filename else root
-            problems.append(Found(where, FileAccessError(f"cannot list folder {where}: {exc.strerror or exc}").to_dict()))
+            problems.append(Found(where, FileAccessError(f"cannot list folder {where}: {exc.strerror or exc}").to_dict(),
+                                  folder=True))
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
             dirnames.sort()

@@ -1,4 +1,4 @@
-"""Where documents are processed: a local process pool (pebble, spawn) or Ray tasks; both run process_document.
+"""Where documents are processed: a local process pool (spawn) or Ray tasks; both run process_document.
 
 Neither engine touches the database: outcomes come back to the parent, the single writer. SQLite allows one
 writer at a time, a worker killed on timeout must never hold a transaction, and Ray workers on other machines
@@ -7,14 +7,13 @@ need not reach the database (or a SQLite file) at all.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from extractor.errors import ConfigurationError, InternalError
+from extractor.errors import ConfigurationError, ExtractorError, InternalError
 from extractor.runner.errors import DocumentTimeoutError, WorkerCrashedError
+from extractor.runner.pool import Outcome, WorkerPool
 from extractor.runner.work import DocumentTask, TaskOutcome, failed_outcome, process_document, warm_up
 from extractor.settings import Settings
 
@@ -56,66 +55,49 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, settings: Settings, workers: int, timeout_s: float) -> None:
-        from pebble import ProcessPool
-
         self.settings = settings
         self.timeout_s = timeout_s
-        self.workers = workers
-        # Twice the workers: the next document is already queued when a worker finishes one.
-        self.capacity = workers * 2
+        # One queued beyond the workers: the next document is ready when a worker finishes one.
+        self.capacity = workers + 1
         # spawn, not fork: the parent holds database connections and threads that a fork would copy.
-        self._pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"),
-                                 initializer=warm_up, initargs=(settings,))
-        self._futures: dict[Future[TaskOutcome], _Pending] = {}
+        self._pool = WorkerPool(workers, timeout_s, initializer=warm_up, initargs=(settings,))
+        self._pending: dict[str, _Pending] = {}
 
     def submit(self, task: DocumentTask) -> None:
         """Queue a document; the timeout counts from when a worker starts it."""
-        future = self._pool.schedule(process_document, args=(task, self.settings), timeout=self.timeout_s)
-        self._futures[future] = _Pending(task.sha256, task.source, time.monotonic())
+        self._pool.submit(task.sha256, process_document, task, self.settings)
+        self._pending[task.sha256] = _Pending(task.sha256, task.source, time.monotonic())
 
     def poll(self, timeout: float) -> list[TaskOutcome]:
         """Collect finished documents, turning timeouts and dead workers into failed outcomes."""
-        from pebble import ProcessExpired
-
-        if not self._futures:
-            return []
-        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         outcomes = []
-        for future in done:
-            pending = self._futures.pop(future)
-            elapsed = time.monotonic() - pending.submitted
-            try:
-                outcomes.append(future.result())
-            except TimeoutError:
-                error = timeout_error(self.timeout_s)
-                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
-            except ProcessExpired as exc:
-                error = WorkerCrashedError(f"the worker died while processing the document (exit code {exc.exitcode})",
-                                           exitcode=exc.exitcode)
-                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
-            except Exception as exc:  # process_document does not raise for bad input: this is a bug
-                error = InternalError(f"{type(exc).__name__}: {exc}")
-                outcomes.append(failed_outcome(pending.sha256, pending.source, error, elapsed))
+        for done in self._pool.poll(timeout):
+            pending = self._pending.pop(done.key)
+            if done.outcome is Outcome.DONE:
+                outcomes.append(done.value)
+                continue
+            if done.outcome is Outcome.TIMEOUT:
+                error: ExtractorError = timeout_error(self.timeout_s)
+            elif done.outcome is Outcome.CRASHED:
+                error = WorkerCrashedError(f"the worker died while processing the document (exit code {done.value})",
+                                           exitcode=done.value)
+            else:  # process_document does not raise for bad input: this is a bug
+                error = InternalError(str(done.value))
+            outcomes.append(failed_outcome(pending.sha256, pending.source, error, done.seconds))
         return outcomes
 
     def in_flight(self) -> int:
         """Documents queued or running."""
-        return len(self._futures)
+        return len(self._pending)
 
     def worker_pids(self) -> list[int]:
         """The pids of the live workers (for tests and diagnostics)."""
-        manager = getattr(self._pool, "_pool_manager", None)
-        workers = getattr(getattr(manager, "worker_manager", None), "workers", {})
-        return [pid for pid, proc in dict(workers).items() if proc.is_alive()]
+        return self._pool.pids()
 
     def close(self, cancel: bool = False) -> None:
         """Finish (or, with cancel, kill) the workers and wait for them to exit."""
-        if cancel:
-            self._pool.stop()
-        else:
-            self._pool.close()
-        self._pool.join(timeout=30)
-        self._futures.clear()
+        self._pool.close(cancel=cancel)
+        self._pending.clear()
 
 
 class RayEngine:

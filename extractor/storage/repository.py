@@ -90,6 +90,13 @@ def _finding_rows(form: FormResult) -> list[dict[str, Any]]:
             for i, f in enumerate(form.findings)]
 
 
+def _prompt_hash(llm: dict[str, Any]) -> str | None:
+    # The LLM mapper records {"prompt": {"name", "version", "hash"}}; a flat "prompt_hash" is taken too.
+    prompt = llm.get("prompt")
+    value = prompt.get("hash") if isinstance(prompt, dict) else llm.get("prompt_hash")
+    return str(value) if value else None
+
+
 def _form_columns(form: FormResult, mapper: str | None) -> dict[str, Any]:
     """A form's column values (the record as JSON plus what people query by)."""
     record = form.record
@@ -106,7 +113,7 @@ def _form_columns(form: FormResult, mapper: str | None) -> dict[str, Any]:
         "total_score": record.total_score,
         "grade": record.grade,
         "mapper": form.provenance.mapper or mapper,
-        "prompt_hash": llm.get("prompt_hash"),
+        "prompt_hash": _prompt_hash(llm),
         "record_version": "1",
         "record": record.model_dump(mode="json"),
         "provenance": form.provenance.model_dump(mode="json"),

@@ -13,18 +13,18 @@ from sqlalchemy import create_engine, text
 
 from extractor.runner.backfill import Backfill, BackfillOptions, BackfillReport
 from extractor.runner.discovery import discover
-from extractor.settings import get_settings
+from extractor.settings import Settings, get_settings
 from extractor.storage import Repository
 from extractor.storage.snapshot import snapshot
 
 EXTRACTOR = str(Path(sys.executable).parent / "extractor")
 
 
-def backfill(url: str, roots: list[Path], **options: object) -> BackfillReport:
+def backfill(url: str, roots: list[Path], settings: Settings | None = None, **options: object) -> BackfillReport:
     """One back-fill through the Python API (workers default to 2, a short timeout)."""
     opts = BackfillOptions(**{"workers": 2, "timeout_s": 120.0, **options})
     with Repository.open(url) as repo:
-        return Backfill(repo, get_settings(), opts).run(discover(roots), [str(r) for r in roots])
+        return Backfill(repo, settings or get_settings(), opts).run(discover(roots), [str(r) for r in roots])
 
 
 def snap(url: str) -> dict:
@@ -105,3 +105,12 @@ def drop_read_permission_prefix() -> list[str]:
         return []
     return ["setpriv", "--inh-caps", "-dac_override,-dac_read_search",
             "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -90,22 +90,29 @@ def test_an_unreadable_file_is_a_failure_with_its_reason_and_is_retried_once_rea
     folder = tmp_path / "in"
     write_corpus(folder, good=3, broken=False)
     locked = folder / "2015" / "batch0" / "export_0000.txt"
+    closed = folder / "closed"
+    closed.mkdir()
+    (closed / "inside.txt").write_bytes(locked.read_bytes() + b"\n")
     locked.chmod(0)
+    closed.chmod(0)
     try:
         # As root, chmod 000 blocks nothing: run without the capabilities that override file permissions.
         result = cli("backfill", str(folder), "--db", db_url, "--workers", "1", prefix=drop_read_permission_prefix())
     finally:
         locked.chmod(0o644)
+        closed.chmod(0o755)
     assert result.returncode == 1, result.stderr
     assert "FILE_ACCESS" in result.stdout and "no permission" in result.stdout
+    assert "cannot list folder" in result.stdout and "closed" in result.stdout  # its files were never seen: said so
     with Repository.open(db_url) as repo:
-        [failed] = repo.list_documents(status="failed")
+        [failed] = repo.list_documents(status="failed")  # the file; a folder is reported, not a document
         assert failed.error_code == "FILE_ACCESS" and failed.paths == [str(locked)]
+        assert {f["path"] for f in repo.list_runs()[0].failures} == {str(locked), str(closed)}
     report = backfill(db_url, [folder], workers=1)  # readable now: FILE_ACCESS says nothing of the content
-    assert report.counts.processed == 1 and report.counts.failures == []
+    assert report.counts.processed == 2 and report.counts.failures == []
     with Repository.open(db_url) as repo:
         assert repo.list_documents(status="failed") == []
-        assert repo.totals().documents == 3
+        assert repo.totals().documents == 4
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.storage.helpers import (
     alive,
     backfill,
     cli,
+    cpu_seconds,
     pool_workers,
     snap,
     start_cli,
@@ -124,7 +124,8 @@ def test_a_worker_killed_under_a_document_is_recorded_and_the_next_run_retries_i
     proc = start_cli("backfill", str(folder), "--db", url, "--workers", "1", "--timeout", "600")
     wait_for(lambda: len(pool_workers(proc.pid)) == 1, timeout=60)
     [worker] = pool_workers(proc.pid)
-    time.sleep(1.5)  # it is inside the long document now
+    # Start-up costs about a second of CPU and the long document about seven: at 2.5 s it is inside it.
+    wait_for(lambda: cpu_seconds(worker) >= 2.5, timeout=120)
     os.kill(worker, signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1, err
