@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -28,11 +28,11 @@ from extractor.service.schemas import (
     UploadOut,
 )
 from extractor.service.sources import PageNotFound, render_page
-from extractor.service.uploads import UploadRejected, discard, keep, receive
+from extractor.service.uploads import StagedUpload, UploadRejected, discard, keep, receive
 
 router = APIRouter(prefix="/api/v1")
-NOT_FOUND = {404: {"description": "no such resource, or it belongs to another user"}}
-AUTH = {401: {"description": "no valid API token or session"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such resource, or it belongs to another user"}}
+AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "no valid API token or session"}}
 
 
 @router.get("/health", tags=["service"], summary="Liveness and database reachability (no token needed)")
@@ -67,10 +67,10 @@ def upload(user: CurrentUser, store: Store, settings: AppSettings,
     if len(files) > settings.max_upload_files:
         raise error(413, "TOO_MANY_FILES", f"at most {settings.max_upload_files} files per request",
                     limit=settings.max_upload_files)
-    staged = []
+    staged: list[StagedUpload] = []
     try:
-        for item in files:
-            staged.append(receive(item.file, item.filename, settings))
+        for part in files:
+            staged.append(receive(part.file, part.filename, settings))
     except UploadRejected as exc:
         for done in staged:
             discard(done)
