@@ -15,7 +15,7 @@ from extractor.records.models import FindingCode, Severity
 from extractor.service import actions
 from extractor.service.deps import Store, check_csrf, csrf_token, session_user
 from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_label
-from extractor.service.schemas import DocumentOut, FormOut, SourceOut
+from extractor.service.schemas import FormOut, SourceOut
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import UserInfo, aware
 
@@ -118,15 +118,15 @@ def documents_page(request: Request, store: Store) -> Response:
         "max_mb": settings.max_file_bytes // (1024 * 1024), "max_pages": settings.max_pages})
 
 
-def _panel_context(user: UserInfo, document: DocumentOut, form: FormOut) -> dict[str, Any]:
+def _panel_context(user: UserInfo, document_id: int, form: FormOut) -> dict[str, Any]:
     shown = [f for f in form.findings if f.severity is not Severity.INFO]
     rejected = {path: str((f.data or {}).get("value", "")) for f in form.findings
                 if f.code is FindingCode.UNGROUNDED_VALUE for path in f.fields}
     # Fields whose current value came from a reviewer (their provenance says so).
     corrected = {path for path, src in form.provenance.fields.items() if src.method.value == "human"}
-    form_data = {"form_id": form.id, "document_id": document.id,
+    form_data = {"form_id": form.id, "document_id": document_id,
                  "highlights": [h.model_dump(mode="json") for h in form.highlights]}
-    return {"user": user, "doc": document, "form": form, "r": form.record, "shown_findings": shown,
+    return {"user": user, "form": form, "r": form.record, "shown_findings": shown,
             "info_findings": [f for f in form.findings if f.severity is Severity.INFO],
             "counts": {"error": sum(1 for f in shown if f.severity is Severity.ERROR),
                        "warning": sum(1 for f in shown if f.severity is Severity.WARNING)},
@@ -152,7 +152,7 @@ def document_page(request: Request, document_id: int, store: Store, form: int | 
             source = actions.source_out(store, _settings(request), user, document_id)
         except HTTPException:  # read elsewhere and never stored by the service: show the table alone
             source = SourceOut(kind=document.kind or "text_export", pages=[])
-        context.update(_panel_context(user, document, chosen))
+        context.update(_panel_context(user, document_id, chosen))
         context["source"] = source
         context["grid"] = source.grids[chosen.index - 1] if source.grids and chosen.index <= len(source.grids) else []
         wanted = set(chosen.pages) or {p.number for p in source.pages[:1]}
@@ -166,8 +166,7 @@ def form_panel(request: Request, document_id: int, form_id: int, store: Store) -
     user = session_user(request)
     if user is None:
         return Response(status_code=401)
-    document = actions.document_out(store, user, document_id)
-    chosen = next((f for f in document.forms if f.id == form_id), None)
-    if chosen is None:
+    stored = actions.require_form(store, user, form_id)  # 404 for another user's form
+    if stored.document_id != document_id:
         return Response(status_code=404)
-    return _render(request, "_panel.html", _panel_context(user, document, chosen))
+    return _render(request, "_panel.html", _panel_context(user, document_id, actions.one_form(store, stored)))

@@ -223,3 +223,15 @@ def test_extracted_html_is_escaped_on_the_page(client: TestClient, alice: Caller
     assert "_b_bold_i_.txt" in page and "<b>bold<i>" not in page  # markup in a file name is defused too
     listing = client.get("/").text
     assert "_b_bold_i_.txt" in listing and "<b>bold<i>" not in listing
+
+
+def test_another_users_pages_are_not_found_in_the_browser_either(client: TestClient, store: ServiceStore,
+                                                                 alice: Caller, worker: Worker) -> None:
+    doc = _document(alice, worker)
+    store.create_user("mallory", "mallory-password")
+    assert _login(client, "mallory", "mallory-password")[0] == 303
+    form_id = doc["forms"][0]["id"]
+    assert client.get(f"/documents/{doc['id']}").status_code == 404
+    assert client.get(f"/documents/{doc['id']}/forms/{form_id}/panel").status_code == 404
+    assert client.get(f"/api/v1/documents/{doc['id']}/source").status_code == 404
+    assert "export.txt" not in client.get("/").text
