@@ -73,7 +73,8 @@ def backfill(
     corpus: Annotated[Path | None, typer.Option(help="a folder to back-fill (default: generated text exports)")] = None,
     documents: Annotated[int, typer.Option(help="generated documents when no --corpus is given")] = 200,
     workers: Annotated[list[int], typer.Option(help="worker counts to measure (repeatable)")] = [1, 2],  # noqa: B006
-    db: Annotated[str | None, typer.Option(help="database URL (default: a fresh SQLite file per run)")] = None,
+    db: Annotated[str | None, typer.Option("--scratch-db", help="a database URL to use AND EMPTY before each run "
+                                                                "(default: a fresh SQLite file per run)")] = None,
     engine: Annotated[str, typer.Option(help="local | ray")] = "local",
     output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
 ) -> None:
