@@ -34,6 +34,7 @@ from extractor.storage.views import PathSeen
 
 log = logging.getLogger(__name__)
 EXIT_TIMEOUT = 75  # a worker that gave up on a stuck document exits with this; the supervisor starts another
+QUICK_EXIT_S = 10.0  # a worker gone sooner than this (and not for a timeout) is restarted after a growing pause
 
 
 class WorkerShutdown(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error of the job
@@ -217,6 +218,9 @@ class Supervisor:
         self._procs: dict[int, multiprocessing.process.BaseProcess] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started: dict[int, float] = {}
+        self._quick_exits: dict[int, int] = {}
+        self._not_before: dict[int, float] = {}
         self.restarts = 0
 
     def _spawn(self, slot: int) -> None:
@@ -225,6 +229,7 @@ class Supervisor:
                                      daemon=True)
         proc.start()
         self._procs[slot] = proc
+        self._started[slot] = time.monotonic()
 
     def start(self) -> None:
         """Start the workers and the thread that watches them."""
@@ -235,11 +240,24 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._stop.wait(1.0):
+            now = time.monotonic()
             for slot, proc in list(self._procs.items()):
-                if not proc.is_alive() and not self._stop.is_set():
-                    log.warning("worker %s exited with %s; starting another", proc.name, proc.exitcode)
-                    self.restarts += 1
-                    self._spawn(slot)
+                if proc.is_alive() or self._stop.is_set() or now < self._not_before.get(slot, 0.0):
+                    continue
+                if slot not in self._not_before:
+                    # A worker that dies at start (database unreachable, broken install) is retried with a
+                    # growing pause instead of being respawned every second.
+                    quick = proc.exitcode != EXIT_TIMEOUT and now - self._started.get(slot, now) < QUICK_EXIT_S
+                    self._quick_exits[slot] = self._quick_exits.get(slot, 0) + 1 if quick else 0
+                    delay = min(30.0, 2.0 ** self._quick_exits[slot]) if quick else 0.0
+                    log.warning("worker %s exited with %s; starting another in %g s", proc.name, proc.exitcode,
+                                delay)
+                    self._not_before[slot] = now + delay
+                    if delay:
+                        continue
+                del self._not_before[slot]
+                self.restarts += 1
+                self._spawn(slot)
 
     def alive(self) -> int:
         """How many workers are running."""

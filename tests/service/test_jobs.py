@@ -221,3 +221,17 @@ def test_a_document_that_outlives_the_timeout_every_time_ends_failed_after_max_a
         assert store.repo.totals().documents == 0  # nothing half-stored
     finally:
         store.repo.close()
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_are_restarted_with_a_growing_pause(tmp_path: Path) -> None:
+    # A database nobody listens on: every worker dies while opening it.
+    settings = make_settings(tmp_path / "data", "postgresql+psycopg://nobody:x@127.0.0.1:9/none")
+    supervisor = Supervisor(settings, count=1)
+    supervisor.start()
+    try:
+        time.sleep(12)
+    finally:
+        supervisor.stop(grace_s=2)
+    # Pauses of 2 s, 4 s, 8 s …: a handful of restarts in 12 s, not one a second.
+    assert 1 <= supervisor.restarts <= 3
