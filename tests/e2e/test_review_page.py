@@ -182,3 +182,72 @@ def test_markup_in_extracted_text_stays_text(page: Page, site: Site, tmp_path: P
     _edit(page, "implementing_unit", '<img src=x onerror="window.__xss=4">单位')
     inert()
     expect(page.locator('td.val[data-path="project_name"] .v')).to_have_text(XSS)
+
+
+def _scan_of_seed_form_10(folder: Path) -> Path:
+    """Seed form 10 printed and scanned (200 dpi, slight skew, noise, a red seal) by the corpus generator."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from scripts.corpus.dataset import Options, generate
+
+    manifest = generate(folder, Options(seed=7, kinds=("scan",), count=0, include_seed=True, seed_forms=(10,),
+                                        layouts=("seed",), dpi=(200, 200)))
+    scan = folder / manifest["documents"][0]["path"]
+    target = folder / "残保金抚恤金专项-扫描件.pdf"
+    scan.rename(target)
+    return target
+
+
+def test_a_scanned_pdf_is_reviewed_on_its_page_image(page: Page, site: Site, tmp_path: Path) -> None:
+    scan = _scan_of_seed_form_10(tmp_path / "corpus")
+    _login(page, site)
+    _upload(page, scan)
+    page.click(f"#documents a:has-text('{scan.name}')")
+    expect(page.locator(".doc-head .meta")).to_contain_text("PDF")
+    image = page.locator("figure.page[data-page='1'] img")
+    expect(image).to_be_visible()
+    page.wait_for_function("() => { const i = document.querySelector('figure.page img'); "
+                           "return i && i.complete && i.naturalWidth > 0; }")
+
+    # The flagged cells drawn as boxes over the scan, where the provenance says they are.
+    boxes = page.locator("figure.page .box.sev-error")
+    expect(boxes).to_have_count(8)  # FUND_COMPONENTS: four fund rows × 全年预算数, 全年执行数
+    box = page.locator('figure.page .box[data-paths~="funds.current_year.annual_budget"]')
+    expect(box).to_have_count(1)
+    frame, drawn = image.bounding_box(), box.bounding_box()
+    assert frame is not None and drawn is not None
+    assert frame["x"] < drawn["x"] < frame["x"] + frame["width"] / 2  # the budget column, left half of the page
+    assert frame["y"] < drawn["y"] < frame["y"] + frame["height"] / 2  # the funds block, upper half
+    assert 5 < drawn["height"] < 60 and 20 < drawn["width"] < 200  # one cell, not the page
+    cell = page.locator('td.val.sev-error[data-path="funds.current_year.annual_budget"]')
+    expect(cell).to_have_text("3.53")
+    cell.hover()
+    expect(page.locator("figure.page .box.active")).to_have_count(1)
+    page.mouse.move(0, 0)
+
+    page.screenshot(path=str(tmp_path / "review-page.png"), full_page=False)
+    if os.environ.get("EXTRACTOR_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(tmp_path / "review-page.png", SCREENSHOT)
+
+    _edit(page, "funds.current_year.annual_budget", "3.52")
+    _edit(page, "funds.current_year.executed", "3.52")
+    expect(page.locator("li.finding.sev-error")).to_have_count(0)
+    expect(page.locator("figure.page .box.sev-error")).to_have_count(0)
+    page.click("#approve")
+    expect(page.locator("#approval")).to_contain_text("已审核通过 · clerk")
+
+    store = site.store()
+    try:
+        with store.repo.transaction() as s:
+            approval = s.scalar(select(Approval))
+            assert approval is not None and approval.record["funds"]["current_year"]["annual_budget"] == "3.52"
+            assert [c.new_value for c in s.scalars(select(Correction).order_by(Correction.id))] == ["3.52", "3.52"]
+        [document] = store.repo.list_documents()
+        assert document.kind == "pdf" and document.pages == 1 and document.status == "ok"
+        stored = store.repo.get_form(approval.form_id)
+        assert stored is not None and stored.form.status.value == "ok"
+        cited = stored.form.provenance.fields["funds.current_year.annual_budget"]
+        assert cited.method.value == "human" and cited.cells[0].page == 1 and cited.cells[0].bbox is not None
+    finally:
+        store.repo.close()
