@@ -143,6 +143,7 @@ class RayEngine:
         for ref in ready:
             pending = self._refs.pop(ref)
             elapsed = time.monotonic() - pending.submitted
+            error: ExtractorError
             try:
                 outcomes.append(ray.get(ref))
             except ray.exceptions.WorkerCrashedError as exc:
@@ -156,8 +157,8 @@ class RayEngine:
             if now - pending.submitted > self.timeout_s:
                 ray.cancel(ref, force=True)
                 del self._refs[ref]
-                error = timeout_error(self.timeout_s)
-                outcomes.append(failed_outcome(pending.sha256, pending.source, error, now - pending.submitted))
+                outcomes.append(failed_outcome(pending.sha256, pending.source, timeout_error(self.timeout_s),
+                                               now - pending.submitted))
         return outcomes
 
     def in_flight(self) -> int:

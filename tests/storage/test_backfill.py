@@ -152,3 +152,17 @@ def test_the_command_prints_a_summary_and_lists_failures(db_url, tmp_path):
     assert again.returncode == 0 and f"{expected['files']} already stored" in again.stdout
     assert cli("backfill", str(tmp_path / "nothing-here"), "--db", db_url).returncode == 1  # reported, not silent
     assert cli("backfill", str(tmp_path / "in"), "--db", db_url, "--engine", "spark").returncode == 2
+
+
+def test_two_copies_met_while_the_first_is_still_processing_make_one_document(db_url, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    data = big_export(3)
+    (folder / "a.txt").write_bytes(data)
+    (folder / "b.txt").write_bytes(data)  # read while a.txt is still in the worker
+    report = backfill(db_url, [folder], workers=1)
+    assert (report.counts.processed, report.counts.new_paths, report.counts.done) == (1, 1, 2)
+    with Repository.open(db_url) as repo:
+        [doc] = repo.list_documents()
+        assert sorted(os.path.basename(p) for p in doc.paths) == ["a.txt", "b.txt"]
+        assert doc.form_count == 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -196,3 +197,20 @@ def test_document_rows_and_paths_cascade(db_url, seed_result):
             assert s.scalar(select(func.count(DocumentPath.id))) == 0
             assert s.scalar(select(func.count(Form.id))) == 0
             assert s.scalar(select(func.count(IndicatorRow.id))) == 0
+
+
+def test_the_database_comes_from_the_flag_the_environment_or_the_data_dir(tmp_path, pg_url):
+    from tests.storage.helpers import cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXTRACTOR_")}
+    data_dir = tmp_path / "data"
+    default = cli("db", "upgrade", env={**env, "EXTRACTOR_DATA_DIR": str(data_dir)})
+    assert default.returncode == 0 and f"revision {head_revision()}" in default.stdout
+    assert (data_dir / "extractor.db").is_file()  # SQLite in EXTRACTOR_DATA_DIR unless told otherwise
+    bare = pg_url.replace("postgresql+psycopg://", "postgresql://")  # a plain URL uses psycopg 3 too
+    from_env = cli("db", "status", env={**env, "EXTRACTOR_DATABASE_URL": bare, "EXTRACTOR_DATA_DIR": str(tmp_path)})
+    assert from_env.returncode == 0 and "documents: 0" in from_env.stdout
+    with Repository.open(pg_url) as repo:
+        assert schema_revision(repo.engine) == head_revision()  # migrated on first use by `db status`
+    broken = cli("db", "status", "--db", "mysql://nobody@localhost/x", env=env)
+    assert broken.returncode == 3 and "unsupported database" in broken.stderr
