@@ -258,5 +258,27 @@ def llm(
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+@app.command()
+def service(
+    uploads: Annotated[int, typer.Option(help="concurrent uploads (bounded to 500)")] = 50,
+    workers: Annotated[int, typer.Option(help="job-worker processes of the server")] = 2,
+    database_url: Annotated[str | None, typer.Option("--db", help="database URL (default: SQLite in a temp dir)")] = None,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """The upload service on loopback: N concurrent uploads of the seed export, uploads/s and job latency."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from scripts.service_load import run_load
+
+    figures = {"benchmark": "service", "python": platform.python_version(), "machine": platform.machine(),
+               **run_load(uploads=uploads, workers=workers, database_url=database_url)}
+    text_out = json.dumps(figures, indent=2, ensure_ascii=False)
+    typer.echo(text_out)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text_out + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     app()

@@ -8,8 +8,9 @@ MODE="${1:-runtime}"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
-# Debian packages the tests use (real Tesseract, PostgreSQL, Chromium); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql tesseract-ocr tesseract-ocr-chi-sim}"
+# Debian packages the tests use (real Tesseract, PostgreSQL, CJK fonts for the corpus, Chromium for the
+# review-page test); installed only when missing.
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql tesseract-ocr tesseract-ocr-chi-sim chromium}"
 
 apt_install() {
   local missing=()

@@ -478,16 +478,33 @@ class Repository:
     def replace_form(self, form_id: int, form: FormResult) -> None:
         """Overwrite a stored form with a re-checked FormResult (after review), re-deriving its columns and rows."""
         with self.transaction() as s:
-            row = s.get(Form, form_id)
-            if row is None:
-                raise KeyError(form_id)
-            s.execute(delete(IndicatorRow).where(IndicatorRow.form_id == form_id))
-            s.execute(delete(FindingRow).where(FindingRow.form_id == form_id))
-            for column, value in _form_columns(form, row.mapper).items():
-                if column != "form_index":
-                    setattr(row, column, value)
-            _insert_children(s, [form_id], [form])
-            row.updated_at = utcnow()
+            self._replace_form(s, form_id, form)
+
+    @staticmethod
+    def _replace_form(s: Session, form_id: int, form: FormResult) -> None:
+        row = s.get(Form, form_id, with_for_update=True)
+        if row is None:
+            raise KeyError(form_id)
+        s.execute(delete(IndicatorRow).where(IndicatorRow.form_id == form_id))
+        s.execute(delete(FindingRow).where(FindingRow.form_id == form_id))
+        for column, value in _form_columns(form, row.mapper).items():
+            if column != "form_index":
+                setattr(row, column, value)
+        _insert_children(s, [form_id], [form])
+        row.updated_at = utcnow()
+
+    def correct_form(self, form_id: int, form: FormResult, *, field_path: str, old_value: Any, new_value: Any,
+                     author: str, note: str | None = None) -> int:
+        """A reviewer's correction and the re-checked form, in one transaction; returns the correction's id."""
+        with self.transaction() as s:
+            self._replace_form(s, form_id, form)
+            document_id = s.scalar(select(Form.document_id).where(Form.id == form_id))
+            row = Correction(form_id=form_id, document_id=document_id, field_path=field_path,
+                             old_value=to_jsonable_python(old_value), new_value=to_jsonable_python(new_value),
+                             author=author, note=note)
+            s.add(row)
+            s.flush()
+            return row.id
 
     # --- corrections --------------------------------------------------------------------------------------
 

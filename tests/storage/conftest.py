@@ -47,7 +47,8 @@ def pg_url(pg_admin: Engine) -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
     name = f"extractor_t_{uuid.uuid4().hex[:12]}"
     with pg_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # template0: nobody connects to it, so a concurrent session on template1 cannot make CREATE fail.
+        conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
     yield make_url(str(pg_admin.url.render_as_string(hide_password=False))).set(database=name).render_as_string(
         hide_password=False)
     with pg_admin.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from extractor.storage import service_tables as _service_tables  # noqa: F401  (registers the service's tables)
 from extractor.storage.models import Base
 
 config = context.config
