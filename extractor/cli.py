@@ -241,6 +241,8 @@ def check_cmd(
 def _register_subsystem_commands() -> None:
     """Larger subsystems keep their commands beside them; each module's register(app) adds them here."""
     # One line per subsystem, e.g.:  from extractor.runner.commands import register as _runner; _runner(app)
+    from extractor.runner.commands import register as _storage; _storage(app)  # noqa: E702, I001 - backfill, export, db
+    from extractor.service.commands import register as _service; _service(app)  # noqa: E702, I001 - serve, worker, user, token, export-gold
     from extractor.evaluate.commands import register as _evaluate; _evaluate(app)  # noqa: E702, I001
 
 

@@ -121,14 +121,17 @@ def _forms(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> tuple[list[Form
     return forms, errors
 
 
-def extract_bytes(data: bytes, source: str, settings: Settings | None = None, mapper: Mapper | None = None) -> DocumentResult:
-    """Run the whole pipeline on a document's bytes."""
+def extract_bytes(data: bytes, source: str, settings: Settings | None = None, mapper: Mapper | None = None,
+                  on_loaded: Callable[[LoadedDocument], None] | None = None) -> DocumentResult:
+    """Run the whole pipeline on a document's bytes; on_loaded sees the grids before they are mapped."""
     settings = settings or get_settings()
     timer = Timer()
     try:
         mapper = mapper or get_mapper(settings.mapper, settings)
         with timer.stage("ingest"):
             doc = load_bytes(data, settings)
+        if on_loaded is not None:
+            on_loaded(doc)
     except DocumentLoadError as exc:
         return DocumentResult(source=source, status=DocumentStatus.FAILED, error=exc.to_dict(), timings=timer.seconds)
     except ExtractorError as exc:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks: text exports (forms/s), PDFs with a text layer and scans (s/page, RSS, accuracy). Prints JSON."""
+"""Benchmarks: text exports (forms/s), PDFs and scans (s/page, RSS, accuracy), LLM mapper cost, back-fill throughput."""
 
 from __future__ import annotations
 
@@ -154,6 +154,63 @@ def ocr(
 
 
 @app.command()
+def backfill(
+    corpus: Annotated[Path | None, typer.Option(help="a folder to back-fill (default: generated text exports)")] = None,
+    documents: Annotated[int, typer.Option(help="generated documents when no --corpus is given")] = 200,
+    workers: Annotated[list[int], typer.Option(help="worker counts to measure (repeatable)")] = [1, 2],  # noqa: B006
+    db: Annotated[str | None, typer.Option("--scratch-db", help="a database URL to use AND EMPTY before each run "
+                                                                "(default: a fresh SQLite file per run)")] = None,
+    engine: Annotated[str, typer.Option(help="local | ray")] = "local",
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """Back-fill throughput (documents/min, pages/min, forms/min) into a fresh database per worker count."""
+    import os
+    import tempfile
+
+    from extractor.runner.backfill import Backfill, BackfillOptions
+    from extractor.runner.discovery import discover
+    from extractor.storage import Repository
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
+    if corpus is None:
+        import sys
+
+        sys.path.insert(0, str(ROOT))
+        from tests.storage.variants import write_corpus
+
+        corpus = scratch / "corpus"
+        write_corpus(corpus, good=documents)
+    files = discover([corpus])
+    settings = get_settings()
+    runs = []
+    for n in workers:
+        url = db or f"sqlite:///{scratch / f'bench-{n}.db'}"
+        with Repository.open(url) as repo:
+            if db:  # a given database is emptied first, so every run processes everything
+                from extractor.storage.database import downgrade, upgrade
+
+                downgrade(repo.engine, "base")
+                upgrade(repo.engine)
+            load = os.getloadavg()[0]
+            report = Backfill(repo, settings, BackfillOptions(engine=engine, workers=n)).run(files, [str(corpus)])
+        c = report.counts
+        runs.append({"workers": n, "documents": c.processed, "forms": c.forms, "pages": c.pages,
+                     "failed": c.documents_failed, "seconds": round(c.seconds, 2),
+                     "documents_per_min": round(c.documents_per_minute, 1),
+                     "pages_per_min": round(c.pages_per_minute, 1),
+                     "forms_per_min": round(c.forms / c.seconds * 60, 1) if c.seconds else 0.0,
+                     "load_before": round(load, 2)})
+    figures = {"benchmark": "backfill", "engine": engine, "corpus": str(corpus), "files": len(files),
+               "database": (db.split("://")[0] if db else "sqlite"), "runs": runs,
+               "cpus": os.cpu_count(), "machine": f"{platform.machine()}, {platform.python_implementation()} "
+                                                  f"{platform.python_version()}"}
+    typer.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@app.command()
 def llm(
     repeat: Annotated[int, typer.Option(help="timed rounds over the seed export")] = 10,
     concurrency: Annotated[int, typer.Option(help="EXTRACTOR_LLM_CONCURRENCY")] = 4,
@@ -199,6 +256,28 @@ def llm(
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@app.command()
+def service(
+    uploads: Annotated[int, typer.Option(help="concurrent uploads (bounded to 500)")] = 50,
+    workers: Annotated[int, typer.Option(help="job-worker processes of the server")] = 2,
+    database_url: Annotated[str | None, typer.Option("--db", help="database URL (default: SQLite in a temp dir)")] = None,
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """The upload service on loopback: N concurrent uploads of the seed export, uploads/s and job latency."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from scripts.service_load import run_load
+
+    figures = {"benchmark": "service", "python": platform.python_version(), "machine": platform.machine(),
+               **run_load(uploads=uploads, workers=workers, database_url=database_url)}
+    text_out = json.dumps(figures, indent=2, ensure_ascii=False)
+    typer.echo(text_out)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text_out + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

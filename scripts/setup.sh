@@ -8,8 +8,9 @@ MODE="${1:-runtime}"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
-# Debian packages the tests use (real Tesseract, PostgreSQL, Chromium); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei tesseract-ocr tesseract-ocr-chi-sim}"
+# Debian packages the tests use (real Tesseract, PostgreSQL, CJK fonts for the corpus, Chromium for the
+# review-page test); installed only when missing.
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql tesseract-ocr tesseract-ocr-chi-sim chromium}"
 
 apt_install() {
   local missing=()
@@ -29,6 +30,8 @@ if [ "$MODE" = "dev" ] && [ -n "$DEV_APT_PACKAGES" ]; then
   # shellcheck disable=SC2086
   apt_install $DEV_APT_PACKAGES
 fi
+# The storage tests need a running PostgreSQL with a test role (their default URL is the one printed here).
+[ "$MODE" = "dev" ] && scripts/test_postgres.sh >/dev/null
 
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
@@ -36,7 +39,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 EXTRAS="pdf,llm,db,service,eval"
-[ "$MODE" = "dev" ] && EXTRAS="$EXTRAS,tesseract,rapid6,dev"
+[ "$MODE" = "dev" ] && EXTRAS="$EXTRAS,tesseract,rapid6,dev,ray"
 # Re-install only when the dependency list or the mode changed.
 STAMP="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-$MODE"
 if [ ! -f "$STAMP" ]; then

@@ -1,0 +1,91 @@
+"""Stored forms flattened into the export's tables (forms, indicators, findings, documents) with Chinese headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from extractor.records.models import Severity
+from extractor.storage.views import DocumentInfo, StoredForm
+
+FUND_ROWS = (("total", "年度资金总额"), ("current_year", "当年财政拨款"), ("carryover", "上年结转资金"),
+             ("other", "其他资金"))
+FUND_COLUMNS = (("initial_budget", "年初预算数"), ("annual_budget", "全年预算数"), ("executed", "全年执行数"),
+                ("weight", "分值"), ("execution_rate", "执行率"), ("score", "得分"))
+
+
+@dataclass(frozen=True)
+class Table:
+    """One export table: its name (sheet or file), Chinese headers and rows of plain values (Decimals kept)."""
+
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+FORM_HEADERS = (["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "年度", "项目名称", "主管部门", "实施单位"]
+                + [f"{row}·{col}" for _, row in FUND_ROWS for _, col in FUND_COLUMNS]
+                + ["预期目标", "实际完成情况", "指标数", "总分分值", "总分得分", "评分等级", "状态", "错误数", "警告数",
+                   "发现代码", "映射方式", "提示词哈希"])
+INDICATOR_HEADERS = ["表单ID", "项目名称", "年度", "序号", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值",
+                     "分值", "得分", "偏差原因分析及改进措施"]
+FINDING_HEADERS = ["表单ID", "项目名称", "年度", "序号", "代码", "级别", "说明", "字段", "数据"]
+DOCUMENT_HEADERS = ["文件ID", "文件SHA256", "文件路径", "类型", "页数", "状态", "错误代码", "错误说明", "表单数"]
+
+
+def _paths(paths: list[str]) -> str:
+    return "\n".join(paths)
+
+
+def form_row(item: StoredForm) -> list[Any]:
+    """One line of the forms table."""
+    form, record = item.form, item.form.record
+    funds: list[Decimal | None] = [getattr(getattr(record.funds, row), col) for row, _ in FUND_ROWS
+                                   for col, _ in FUND_COLUMNS]
+    errors = sum(1 for f in form.findings if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in form.findings if f.severity is Severity.WARNING)
+    codes = " ".join(dict.fromkeys(f.code.value for f in form.findings if f.severity is not Severity.INFO))
+    return [item.id, item.document_id, item.sha256, _paths(item.paths), form.index, record.year, record.project_name,
+            record.department, record.implementing_unit, *funds, record.goals.expected, record.goals.actual,
+            len(record.indicators), record.total_weight, record.total_score, record.grade, form.status.value, errors,
+            warnings, codes, item.mapper, item.prompt_hash]
+
+
+def indicator_rows(item: StoredForm) -> list[list[Any]]:
+    """The indicators table's lines for one form."""
+    record = item.form.record
+    return [[item.id, record.project_name, record.year, i, ind.level1, ind.level2, ind.name, ind.target, ind.actual,
+             ind.weight, ind.score, ind.deviation] for i, ind in enumerate(record.indicators, start=1)]
+
+
+def finding_rows(item: StoredForm) -> list[list[Any]]:
+    """The findings table's lines for one form."""
+    record = item.form.record
+    return [[item.id, record.project_name, record.year, i, f.code.value, f.severity.value, f.message,
+             " ".join(f.fields), json.dumps(f.data, ensure_ascii=False, default=str) if f.data else None]
+            for i, f in enumerate(item.form.findings, start=1)]
+
+
+def document_row(doc: DocumentInfo) -> list[Any]:
+    """One line of the documents table."""
+    return [doc.id, doc.sha256, _paths(doc.paths), doc.kind, doc.pages, doc.status, doc.error_code,
+            (doc.error or {}).get("message"), doc.form_count]
+
+
+def build_tables(forms: Iterable[StoredForm], documents: Iterable[DocumentInfo]) -> list[Table]:
+    """The four tables of an export, in sheet order."""
+    form_lines, indicator_lines, finding_lines = [], [], []
+    for item in forms:
+        form_lines.append(form_row(item))
+        indicator_lines += indicator_rows(item)
+        finding_lines += finding_rows(item)
+    return [
+        Table("forms", "表单", FORM_HEADERS, form_lines),
+        Table("indicators", "绩效指标", INDICATOR_HEADERS, indicator_lines),
+        Table("findings", "检查发现", FINDING_HEADERS, finding_lines),
+        Table("documents", "文件", DOCUMENT_HEADERS, [document_row(d) for d in documents]),
+    ]

@@ -1,0 +1,106 @@
+"""Write stored forms as XLSX, CSV or JSON Lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from extractor.export.tables import Table, build_tables
+from extractor.storage.repository import FormQuery, Repository
+from extractor.storage.views import DocumentInfo, StoredForm
+
+
+class ExportFormat(StrEnum):
+    """The export formats."""
+
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSONL = "jsonl"
+
+
+def _number_format(value: Decimal) -> str:
+    # Keep the printed precision visible: 148.79 shows two places, 100.0 one, 10 none.
+    places = max(0, -int(value.as_tuple().exponent)) if value.is_finite() else 0
+    return "0" if places == 0 else "0." + "0" * places
+
+
+def write_xlsx(tables: list[Table], path: Path) -> None:
+    """One sheet per table; Decimals become numeric cells (never text), with their printed precision."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    for table in tables:
+        sheet = workbook.create_sheet(table.title)
+        sheet.freeze_panes = "A2"
+        header = []
+        for title in table.headers:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows:
+            cells: list[Any] = []
+            for value in row:
+                if isinstance(value, Decimal):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = _number_format(value)
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            sheet.append(cells)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def write_csv(tables: list[Table], folder: Path) -> list[Path]:
+    """One UTF-8 (with BOM, so spreadsheets detect it) CSV per table in `folder`; Decimals as printed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        path = folder / f"{table.name}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(table.headers)
+            for row in table.rows:
+                writer.writerow(["" if v is None else format(v, "f") if isinstance(v, Decimal) else v for v in row])
+        written.append(path)
+    return written
+
+
+def jsonl_line(item: StoredForm) -> str:
+    """One form as a JSON line: ids, document identity and the whole FormResult (record, findings, provenance)."""
+    payload = {"form_id": item.id, "document_id": item.document_id, "sha256": item.sha256, "paths": item.paths,
+               "form": json.loads(item.form.model_dump_json())}
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery | None = None) -> dict[str, int]:
+    """Export the forms matching `query` (and their documents); returns how many rows each table got."""
+    query = query or FormQuery()
+    if fmt is ExportFormat.JSONL:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with output.open("w", encoding="utf-8") as fh:
+            for item in repo.iter_forms(query):  # streamed: an archive of any size in bounded memory
+                fh.write(jsonl_line(item) + "\n")
+                count += 1
+        return {"forms": count}
+    forms = list(repo.iter_forms(query))
+    filtered = query.model_dump(exclude={"limit", "offset"}, exclude_none=True)
+    if filtered:  # the documents these forms came from
+        ids = sorted({f.document_id for f in forms})
+        documents: list[DocumentInfo] = [d for i in ids if (d := repo.get_document(i)) is not None]
+    else:  # everything, failures included
+        documents = repo.list_documents(limit=None)
+    tables = build_tables(forms, documents)
+    if fmt is ExportFormat.XLSX:
+        write_xlsx(tables, output)
+    else:
+        write_csv(tables, output)
+    return {t.name: len(t.rows) for t in tables}

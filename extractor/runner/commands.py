@@ -1,0 +1,208 @@
+"""The storage commands: `backfill`, `export` and `db` (upgrade, status, failures); registered by cli.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from extractor.errors import ExtractorError
+from extractor.settings import MapperName, OcrEngineName, Settings, get_settings
+
+if TYPE_CHECKING:  # the storage extra is imported only when a storage command runs
+    from extractor.runner.backfill import Counts
+    from extractor.storage import Repository
+
+out = Console()
+err = Console(stderr=True)
+FAILURES_SHOWN = 200
+
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: EXTRACTOR_DATABASE_URL, "
+                                                             "else SQLite in EXTRACTOR_DATA_DIR)")]
+
+
+def _open(db: str | None, settings: Settings | None = None) -> Repository:
+    from extractor.storage import Repository, database_url
+
+    try:
+        return Repository.open(db, settings)
+    except ExtractorError as exc:
+        err.print(f"[red]cannot open the database {escape(database_url(db))}: {escape(exc.message)}[/]")
+        raise typer.Exit(3) from exc
+
+
+def backfill(
+    paths: Annotated[list[Path], typer.Argument(help="folders (searched recursively) or files")],
+    db: DbOption = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default: CPU count)")] = None,
+    mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
+    ocr: Annotated[OcrEngineName | None, typer.Option(help="rapid | tesseract | paddle")] = None,
+    engine: Annotated[str, typer.Option(help="local (process pool) | ray")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray)")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0.01, help="seconds per document before its worker is "
+                                                                  "killed (default: EXTRACTOR_DOCUMENT_TIMEOUT_S)")] = None,
+    retry_failed: Annotated[bool, typer.Option(help="re-process documents that failed in earlier runs")] = False,
+    rehash: Annotated[bool, typer.Option(help="re-read files already recorded with the same size and mtime")] = False,
+    progress: Annotated[bool | None, typer.Option(help="show a progress bar (default: on a terminal)")] = None,
+) -> None:
+    """Extract every document under the folders into the database: resumable, nothing stored twice."""
+    from extractor.runner.backfill import Backfill, BackfillOptions
+    from extractor.runner.discovery import discover
+
+    if engine not in ("local", "ray"):
+        err.print(f"[red]unknown engine {engine!r}: use local or ray[/]")
+        raise typer.Exit(2)
+    settings = get_settings(mapper=mapper, ocr=ocr)
+    files = discover(paths)
+    if not files:
+        err.print("[red]no input files found[/]")
+        raise typer.Exit(2)
+    options = BackfillOptions(engine=engine, address=address, timeout_s=timeout or settings.document_timeout_s,
+                              retry_failed=retry_failed, rehash=rehash,
+                              **({"workers": workers} if workers else {}))
+    repo = _open(db, settings)
+    show = err.is_terminal if progress is None else progress
+    columns = (TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] "
+                          "[red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err, disable=not show) as bar:
+            task = bar.add_task("backfill", total=len(files), ok=0, review=0, failed=0, skipped=0)
+
+            def on_progress(c: Counts) -> None:
+                bar.update(task, completed=c.done, ok=c.forms_ok, review=c.forms_review,
+                           failed=c.documents_failed, skipped=c.skipped)
+
+            report = Backfill(repo, settings, options, on_progress=on_progress).run(
+                files, [str(p.absolute()) for p in paths])
+    finally:
+        repo.close()
+    c = report.counts
+    summary = Table(title=f"back-fill run {report.run_id}: {report.status}", title_justify="left", show_header=False)
+    summary.add_column(style="bold")
+    summary.add_column()
+    unlisted = f", [red]{c.folders_failed} folder(s) could not be listed[/]" if c.folders_failed else ""
+    summary.add_row("files", f"{c.files} found, {c.skipped} already stored, {c.new_paths} new path(s) of stored "
+                             f"documents{unlisted}")
+    summary.add_row("documents", f"{c.processed} processed: [green]{c.documents_ok} ok[/], "
+                                 f"[yellow]{c.documents_partial} partial[/], [red]{c.documents_failed} failed[/]")
+    summary.add_row("forms", f"{c.forms}: [green]{c.forms_ok} ok[/], [yellow]{c.forms_review} needs_review[/]")
+    summary.add_row("pages", str(c.pages) if c.pages else "— (none: text exports have no pages)")
+    pages_rate = f", {c.pages_per_minute:.1f} pages/min" if c.pages else ""
+    summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min{pages_rate}")
+    out.print(summary)
+    for failure in c.failures[:FAILURES_SHOWN]:
+        out.print(f"[red]failed[/] {escape(str(failure['path']))}: {failure['code']} — {escape(str(failure['message']))}",
+                  soft_wrap=True)
+    if len(c.failures) > FAILURES_SHOWN:
+        out.print(f"… and {len(c.failures) - FAILURES_SHOWN} more: extractor db failures --run {report.run_id}")
+    if report.message:
+        err.print(f"[yellow]{escape(report.message)}[/]")
+    if report.status == "interrupted":
+        raise typer.Exit(130)
+    if report.status == "aborted":
+        raise typer.Exit(3)
+    raise typer.Exit(1 if c.failures else 0)
+
+
+def export_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="file (xlsx, jsonl) or folder (csv)")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx | csv | jsonl")] = "xlsx",
+    db: DbOption = None,
+    year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
+    status: Annotated[str | None, typer.Option(help="only forms with this status: ok | needs_review")] = None,
+) -> None:
+    """Export stored forms, indicators and findings (XLSX sheets with Chinese headers, CSV files, JSON Lines)."""
+    from extractor.export import ExportFormat, export
+    from extractor.storage import FormQuery
+
+    try:
+        export_format = ExportFormat(fmt)
+    except ValueError:
+        err.print(f"[red]unknown format {fmt!r}: use xlsx, csv or jsonl[/]")
+        raise typer.Exit(2) from None
+    if status is not None and status not in ("ok", "needs_review"):
+        err.print(f"[red]unknown status {status!r}: use ok or needs_review[/]")
+        raise typer.Exit(2)
+    repo = _open(db)
+    try:
+        counts = export(repo, export_format, output, FormQuery(year=year, status=status))
+    except ExtractorError as exc:
+        err.print(f"[red]export failed: {escape(exc.message)}[/]")
+        raise typer.Exit(3) from exc
+    except OSError as exc:
+        err.print(f"[red]cannot write {output}: {exc.strerror or exc}[/]")
+        raise typer.Exit(3) from exc
+    finally:
+        repo.close()
+    err.print(f"wrote {output}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
+db_app = typer.Typer(help="Database maintenance: migrations, counts, failures.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the tables or migrate them to this version (also done on first use)."""
+    from extractor.storage.database import head_revision, schema_revision
+
+    repo = _open(db)
+    try:
+        out.print(f"database at revision {schema_revision(repo.engine)} (head {head_revision()})")
+    finally:
+        repo.close()
+
+
+@db_app.command("status")
+def db_status(db: DbOption = None) -> None:
+    """Counts of documents and forms, and the latest runs."""
+    repo = _open(db)
+    try:
+        totals = repo.totals()
+        out.print(f"documents: {totals.documents} {totals.documents_by_status}; forms: {totals.forms} "
+                  f"{totals.forms_by_status}; paths: {totals.paths}; pages: {totals.pages}")
+        for run in repo.list_runs(limit=10):
+            out.print(f"run {run.id}: {run.status} started {run.started_at:%Y-%m-%d %H:%M:%S} "
+                      f"{run.engine}×{run.workers} {run.counts.get('processed', 0)} processed")
+    finally:
+        repo.close()
+
+
+@db_app.command("failures")
+def db_failures(db: DbOption = None, run: Annotated[int | None, typer.Option(help="only this run's")] = None) -> None:
+    """Every failed document with its reason (and the run's unstored failures when --run is given)."""
+    repo = _open(db)
+    try:
+        if run is not None:
+            info = repo.get_run(run)
+            if info is None:
+                err.print(f"[red]no run {run}[/]")
+                raise typer.Exit(2)
+            for failure in info.failures:
+                out.print(escape(f"{failure['path']}\t{failure['code']}\t{failure['message']}"), soft_wrap=True)
+            return
+        for doc in repo.list_documents(status="failed", limit=None):
+            for path in doc.paths:
+                out.print(escape(f"{path}\t{doc.error_code}\t{(doc.error or {}).get('message')}"), soft_wrap=True)
+    finally:
+        repo.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add backfill, export and db to the `extractor` command."""
+    app.command("backfill")(backfill)
+    app.command("export")(export_cmd)
+    app.add_typer(db_app, name="db")

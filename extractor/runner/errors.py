@@ -1,0 +1,21 @@
+"""Failures the runner records on a document: a worker that hung or died while processing it."""
+
+from __future__ import annotations
+
+from extractor.errors import ExtractorError
+
+
+class DocumentTimeoutError(ExtractorError):
+    """The document was not done within the per-document timeout; its worker was killed."""
+
+    code = "TIMEOUT"
+
+
+class WorkerCrashedError(ExtractorError):
+    """The worker process died while processing the document (killed, out of memory, a native crash)."""
+
+    code = "WORKER_CRASHED"
+
+
+# Codes that say nothing about the document's content: a later run tries such a document again by itself.
+RETRIED_CODES = frozenset({"FILE_ACCESS", WorkerCrashedError.code})

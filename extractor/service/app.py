@@ -1,0 +1,158 @@
+"""The FastAPI application: API and review page, sessions, security headers, upload caps, job workers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import extractor
+from extractor.service import api, web
+from extractor.service.deps import FormLocks
+from extractor.service.settings import ServiceSettings, get_service_settings
+from extractor.service.store import ServiceStore
+from extractor.service.worker import Supervisor
+from extractor.storage.errors import StorageError
+from extractor.storage.repository import Repository
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+UPLOAD_PATHS = ("/api/v1/uploads",)
+# The page loads nothing from elsewhere and runs no inline script: injected markup could not run even if it
+# slipped past escaping.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+class BodyTooLarge(BaseException):  # noqa: N818 - control flow inside the middleware
+    """The request body passed the cap while it was being read.
+
+    A BaseException: FastAPI turns any Exception raised while it parses a body into a 400, and this must
+    reach the middleware to become a 413.
+    """
+
+
+class UploadLimitMiddleware:
+    """Refuse an upload request whose body is over the cap: by Content-Length up front, else while reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in UPLOAD_PATHS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": {"code": "REQUEST_TOO_LARGE",
+                                      "message": f"the upload is larger than {self.max_bytes} bytes",
+                                      "limit": self.max_bytes}}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    """CSP and the usual hardening headers on every response."""
+
+    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY")]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: ServiceSettings | None = None, workers: int = 0) -> FastAPI:
+    """The application; `workers` job-worker processes are started with it and stopped at shutdown."""
+    settings = settings or get_service_settings()
+    repo = Repository.open(settings=settings)  # migrates a new database before the first request
+    store = ServiceStore(repo)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        supervisor = Supervisor(settings, workers) if workers > 0 else None
+        if supervisor is not None:
+            supervisor.start()
+        app.state.supervisor = supervisor
+        try:
+            yield
+        finally:
+            if supervisor is not None:
+                await anyio.to_thread.run_sync(supervisor.stop)
+            repo.close()
+
+    app = FastAPI(title="perf-form-extractor service", version=extractor.__version__,
+        summary="Upload 绩效自评表 (PDF, scans, text exports), review the checked records, correct, approve, export.",
+        description="Every endpoint but `/api/v1/health` needs an API token (`Authorization: Bearer …`, from "
+                    "`extractor token create NAME`) or a review-page session. Uploads are judged by content; "
+                    "each becomes a durable job processed by the workers.",
+        openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.locks = FormLocks()
+    app.state.templates = web.make_templates()
+    app.state.supervisor = None
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(StorageError)
+    async def storage_unavailable(_request: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage error: %s", exc.message)
+        return JSONResponse({"detail": {"code": exc.code, "message": "the database is unavailable; try again"}},
+                            status_code=503)
+
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(),
+                       session_cookie="extractor_session", max_age=settings.session_max_age_s, same_site="lax",
+                       https_only=settings.session_https_only)
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

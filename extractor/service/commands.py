@@ -1,0 +1,192 @@
+"""CLI of the service: `serve`, `worker`, `user create|password`, `token create|list|revoke`, `export-gold`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from extractor.errors import ExtractorError
+
+err = Console(stderr=True)
+out = Console()
+user_app = typer.Typer(help="Users of the review page (passwords are stored as Argon2id hashes).",
+                       no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (shown once, stored as SHA-256).", no_args_is_help=True)
+
+
+def _store():  # noqa: ANN202 - a local import keeps `extractor --help` fast
+    from extractor.service.settings import get_service_settings
+    from extractor.service.store import ServiceStore
+    from extractor.storage.repository import Repository
+
+    return ServiceStore(Repository.open(settings=get_service_settings()))
+
+
+def _fail(exc: ExtractorError) -> typer.Exit:
+    err.print(f"[red]{exc.message}[/]")
+    return typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="job-worker processes (0: only accept uploads; run `extractor "
+                                                  "worker` elsewhere)", min=0, max=64)] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Run the upload API and the review page (FastAPI + uvicorn) with N job workers."""
+    import uvicorn
+
+    from extractor.service.app import create_app
+    from extractor.service.settings import get_service_settings
+
+    settings = get_service_settings()
+    try:
+        app = create_app(settings, workers=workers)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    err.print(f"serving on http://{host}:{port}  (data: {settings.data_dir}, job workers: {workers})")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
+
+
+def worker(
+    drain: Annotated[bool, typer.Option("--drain", help="process what is queued, then exit")] = False,
+) -> None:
+    """Run one job worker against the configured database (until SIGTERM/Ctrl+C, or until idle with --drain)."""
+    from extractor.service.settings import get_service_settings
+    from extractor.service.worker import Worker, WorkerShutdown
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
+    settings = get_service_settings()
+    job_worker = Worker(settings, hard_timeout=True)
+    if drain:
+        count = job_worker.drain()
+        err.print(f"processed {count} job(s)")
+        return
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+        if job_worker.current is not None:
+            raise WorkerShutdown()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    err.print(f"worker {job_worker.name} (pid {os.getpid()}) waiting for jobs")
+    try:
+        job_worker.run(stop)
+    except WorkerShutdown:
+        err.print("stopped; the job in hand was handed back")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[str | None, typer.Option(help="password (prompted when omitted; or "
+                                                      "EXTRACTOR_NEW_PASSWORD)", envvar="EXTRACTOR_NEW_PASSWORD")] = None,
+) -> None:
+    """Create a user of the review page."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        err.print("[red]a password needs at least 8 characters[/]")
+        raise typer.Exit(2)
+    try:
+        user = _store().create_user(username, password)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"created user {user.username} (id {user.id})")
+
+
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument()],
+    password: Annotated[str | None, typer.Option(envvar="EXTRACTOR_NEW_PASSWORD")] = None,
+) -> None:
+    """Set a user's password."""
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        err.print("[red]a password needs at least 8 characters[/]")
+        raise typer.Exit(2)
+    try:
+        _store().set_password(username, password)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"password of {username} changed")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="what the token is for; also its owner's name unless --user")],
+    user: Annotated[str | None, typer.Option("--user", help="an existing user to own the token")] = None,
+) -> None:
+    """Create an API token and print it (once: only its hash is kept)."""
+    try:
+        token, info = _store().create_token(name, username=user)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    err.print(f"token {info.id} '{info.name}' for user {info.username}; keep it, it is not shown again:")
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(user: Annotated[str | None, typer.Option("--user")] = None) -> None:
+    """List tokens (never the tokens themselves)."""
+    table = Table("id", "name", "user", "prefix", "created", "last used", "revoked")
+    for t in _store().list_tokens(user):
+        table.add_row(str(t.id), t.name, t.username, t.prefix + "…", f"{t.created_at:%Y-%m-%d %H:%M}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "—",
+                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="the id shown by `token list`")]) -> None:
+    """Revoke a token."""
+    if not _store().revoke_token(token_id):
+        err.print(f"[red]no live token {token_id}[/]")
+        raise typer.Exit(1)
+    out.print(f"token {token_id} revoked")
+
+
+def export_gold_cmd(
+    output: Annotated[Path, typer.Argument(help="folder to write the dataset into (manifest.json, gold/)")],
+    user: Annotated[str | None, typer.Option("--user", help="only this user's documents")] = None,
+    name: Annotated[str, typer.Option(help="the dataset's name in its manifest")] = "reviewed",
+) -> None:
+    """Write approved forms as an evaluation dataset (perf-form-dataset/1) for `extractor eval`."""
+    from extractor.service.gold import export_gold
+    from extractor.service.settings import get_service_settings
+
+    settings = get_service_settings()
+    store = _store()
+    user_id = None
+    if user is not None:
+        info = store.get_user(username=user)
+        if info is None:
+            err.print(f"[red]no user {user!r}[/]")
+            raise typer.Exit(1)
+        user_id = info.id
+    if output.exists() and any(output.iterdir()):
+        err.print(f"[red]{output} is not empty[/]")
+        raise typer.Exit(2)
+    summary = export_gold(store, settings, output, user_id=user_id, name=name)
+    out.print(f"wrote {summary.forms} approved form(s) of {summary.documents} document(s) to {summary.folder}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service's commands to the `extractor` CLI."""
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("export-gold")(export_gold_cmd)
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")

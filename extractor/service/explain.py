@@ -1,0 +1,60 @@
+"""Findings and field paths in words a clerk reads: what each rule checks and what to look at (Chinese)."""
+
+from __future__ import annotations
+
+import re
+
+from extractor.records.models import FindingCode
+
+EXPLANATIONS: dict[FindingCode, str] = {
+    FindingCode.WEIGHT_SUM: "分值合计不对：预算执行率分值加各项指标分值应等于总分分值 100。请核对每一行的分值是否读错，或原表本身填错。",
+    FindingCode.SCORE_SUM: "得分合计不对：预算执行率得分加各项指标得分应等于总分得分。请核对各行得分与总分。",
+    FindingCode.SCORE_EXCEEDS_WEIGHT: "得分超过了分值：任何一项的得分都不能高于它的分值。请核对这一行的分值和得分。",
+    FindingCode.GRADE_MISMATCH: "评分等级与总分不符：≥90 为优，≥80 为良，≥60 为中，其余为差。请核对总分得分和评分等级。",
+    FindingCode.FUND_COMPONENTS: "资金构成不平：年度资金总额应等于当年财政拨款、上年结转资金与其他资金之和（逐列精确相等）。",
+    FindingCode.EXECUTION_RATE: "执行率算错：执行率应为全年执行数 ÷ 全年预算数 × 100（最高 100）。请核对执行数、预算数和执行率。",
+    FindingCode.BUDGET_SCORE: "预算执行率得分算错：得分应为 min(执行率, 100) ÷ 100 × 分值，保留两位小数。",
+    FindingCode.OVER_EXECUTION: "超预算执行：全年执行数大于全年预算数。原表可能如此，请确认数字没有读错。",
+    FindingCode.DEDUCTION_WITHOUT_REASON: "扣了分却没有写偏差原因：得分低于分值时应填写偏差原因分析及改进措施。",
+    FindingCode.ACHIEVED_BUT_DEDUCTED: "实际完成值已达到指标值，却被扣分。请确认完成值、指标值和得分。",
+    FindingCode.MISSED_BUT_FULL_SCORE: "实际完成值未达到指标值，却得了满分。请确认完成值、指标值和得分。",
+    FindingCode.LEVEL_MISMATCH: "二级指标列在了不属于它的一级指标下。请核对这一行的一级、二级指标。",
+    FindingCode.LABEL_REPAIRED: "原表上的标签被截断或有错字，已按标准词表补全；原印文字保留在旁。",
+    FindingCode.UNGROUNDED_VALUE: "这个值在原件里找不到，已被舍弃（置空）。请对照原件填入正确的值。",
+    FindingCode.MISSING_FIELD: "必填项没有读到。请对照原件填入，或确认原表此处确为空白。",
+}
+
+SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+STATUS_NAMES = {"ok": "通过", "needs_review": "需复核", "partial": "部分读取", "failed": "失败",
+                "queued": "排队中", "running": "处理中", "done": "完成"}
+DOCUMENT_STATUS_NAMES = {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
+
+_TOP = {"year": "年度", "project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位",
+        "total_weight": "总分·分值", "total_score": "总分·得分", "grade": "评分等级",
+        "goals.expected": "年度总体目标·预期目标", "goals.actual": "年度总体目标·实际完成情况"}
+_FUND_ROWS = {"total": "年度资金总额", "current_year": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
+_FUND_COLUMNS = {"initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数",
+                 "weight": "分值", "execution_rate": "执行率", "score": "得分"}
+_INDICATOR = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
+              "actual": "实际完成值", "weight": "分值", "score": "得分", "deviation": "偏差原因"}
+_FUND_PATH = re.compile(r"funds\.(\w+)\.(\w+)")
+_INDICATOR_PATH = re.compile(r"indicators\[(\d+)\]\.(\w+)")
+
+
+def explain(code: FindingCode | str) -> str:
+    """What a finding code means and what the reviewer should check."""
+    try:
+        return EXPLANATIONS[FindingCode(code)]
+    except ValueError:
+        return ""
+
+
+def field_label(path: str) -> str:
+    """A record path in Chinese: funds.total.executed → 年度资金总额·全年执行数, indicators[2].score → 第3行指标·得分."""
+    if path in _TOP:
+        return _TOP[path]
+    if m := _FUND_PATH.fullmatch(path):
+        return f"{_FUND_ROWS.get(m.group(1), m.group(1))}·{_FUND_COLUMNS.get(m.group(2), m.group(2))}"
+    if m := _INDICATOR_PATH.fullmatch(path):
+        return f"第{int(m.group(1)) + 1}行指标·{_INDICATOR.get(m.group(2), m.group(2))}"
+    return path

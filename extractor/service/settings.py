@@ -1,0 +1,58 @@
+"""Settings of the web service (prefix EXTRACTOR_, like every other setting); extends the core Settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from extractor.settings import Settings
+
+
+class ServiceSettings(Settings):
+    """The core settings plus the service's: sessions, upload limits, job leases and retries."""
+
+    session_secret: SecretStr | None = Field(default=None, description="signs session cookies; default: a random "
+                                             "secret kept in data_dir/session-secret")
+    session_max_age_s: int = 8 * 3600
+    session_https_only: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    max_upload_files: int = Field(default=20, description="files per upload request")
+    max_request_bytes: int = Field(default=256 * 1024 * 1024, description="whole upload request, all files")
+    job_max_attempts: int = Field(default=3, description="a document that kills its worker this often ends failed")
+    job_lease_s: float = Field(default=30.0, description="a running job not renewed for this long is retried")
+    job_poll_s: float = Field(default=0.5, description="how often an idle worker looks for queued jobs")
+    page_dpi: int = Field(default=110, description="resolution of the page images of the review page")
+
+    def uploads_dir(self) -> Path:
+        """Where uploaded files are kept (content-addressed)."""
+        return self.data_dir / "uploads"
+
+    def cache_dir(self) -> Path:
+        """Rendered page images."""
+        return self.data_dir / "cache"
+
+    def resolved_session_secret(self) -> str:
+        """The configured secret, else one generated once and kept (0600) in the data directory."""
+        if self.session_secret is not None:
+            return self.session_secret.get_secret_value()
+        path = self.data_dir / "session-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".session-secret.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)  # atomic: a second process starting at once keeps the first one's secret
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()
+
+
+def get_service_settings(**overrides: object) -> ServiceSettings:
+    """Service settings from the environment, with explicit overrides (CLI flags) on top."""
+    return ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -1,0 +1,181 @@
+"""Accepting an upload: stream it to disk under a cap, judge its type by content, check its limits, keep it.
+
+Files are stored content-addressed (uploads/ab/abcdef…), so the client's file name never becomes a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError
+from extractor.ingest.loader import DocumentKind, sniff
+from extractor.service.settings import ServiceSettings
+
+CHUNK = 1024 * 1024
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
+_SUFFIX = {DocumentKind.TEXT_EXPORT: ".txt", DocumentKind.PDF: ".pdf", DocumentKind.IMAGE: ".img"}
+
+
+class UploadRejected(Exception):  # noqa: N818 - an HTTP answer, not an internal failure
+    """An upload the service refuses, with the HTTP status and a code a client can act on."""
+
+    def __init__(self, status_code: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status_code, self.code, self.message, self.details = status_code, code, message, details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body."""
+        return {"code": self.code, "message": self.message, **({"details": self.details} if self.details else {})}
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """A received file in the staging area: hashed, sized, its kind known, not yet kept."""
+
+    filename: str
+    temp_path: Path
+    sha256: str
+    size: int
+    kind: DocumentKind
+    pages: int | None
+
+
+def safe_filename(name: str | None) -> str:
+    """A display name from a client-given file name: last path component only, no control or odd characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]  # C:\x\..\y.pdf and ../../etc/passwd alike keep only their last part
+    name = _UNSAFE.sub("_", name).strip().lstrip(".")
+    return name[:200] or "upload"
+
+
+def receive(stream: BinaryIO, filename: str | None, settings: ServiceSettings) -> StagedUpload:
+    """Copy an uploaded stream to the staging area (refusing it past the size limit), then inspect it."""
+    staging = settings.uploads_dir() / "tmp"
+    staging.mkdir(parents=True, exist_ok=True)
+    temp = staging / f"{secrets.token_hex(16)}.part"
+    digest = hashlib.sha256()
+    size = 0
+    name = safe_filename(filename)
+    try:
+        with temp.open("xb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > settings.max_file_bytes:
+                    raise UploadRejected(413, "FILE_TOO_LARGE",
+                                         f"{name} is larger than the limit of {settings.max_file_bytes} bytes",
+                                         filename=name, limit=settings.max_file_bytes)
+                digest.update(chunk)
+                out.write(chunk)
+        kind, pages = inspect(temp, name, size, settings)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedUpload(filename=name, temp_path=temp, sha256=digest.hexdigest(), size=size, kind=kind, pages=pages)
+
+
+def inspect(path: Path, name: str, size: int, settings: ServiceSettings) -> tuple[DocumentKind, int | None]:
+    """The document kind judged by content (never by extension), with its page/pixel limits checked."""
+    if size == 0:
+        raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} is empty", filename=name)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    kind = sniff(head)
+    if kind is DocumentKind.TEXT_EXPORT:
+        _check_text(path, name)
+        return kind, None
+    if kind is DocumentKind.PDF:
+        return kind, _check_pdf(path, name, settings)
+    return kind, _check_image(path, name, settings)
+
+
+def _check_text(path: Path, name: str) -> None:
+    from extractor.ingest.text_export import decode_bytes
+
+    try:
+        decode_bytes(path.read_bytes())
+    except (BinaryContentError, EncodingError) as exc:
+        raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE",
+                             f"{name} is neither a PDF, an image nor a text export ({exc.message})",
+                             filename=name, reason=exc.code) from exc
+    except EmptyDocumentError as exc:
+        raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} holds no text", filename=name) from exc
+
+
+def _check_pdf(path: Path, name: str, settings: ServiceSettings) -> int:
+    try:
+        import pymupdf
+    except ImportError as exc:
+        raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE", "this installation cannot read PDFs (the pdf extra "
+                             "is not installed)", filename=name) from exc
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # pymupdf raises several types for a broken file
+        raise UploadRejected(422, "CORRUPT_DOCUMENT", f"{name} claims to be a PDF but cannot be opened",
+                             filename=name, reason=str(exc)[:200]) from exc
+    with doc:
+        if doc.needs_pass:
+            raise UploadRejected(422, "ENCRYPTED_DOCUMENT", f"{name} is password-protected", filename=name)
+        pages = doc.page_count
+    if pages == 0:
+        raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} has no pages", filename=name)
+    if pages > settings.max_pages:
+        raise UploadRejected(413, "TOO_MANY_PAGES", f"{name} has {pages} pages, over the limit of "
+                             f"{settings.max_pages}", filename=name, pages=pages, limit=settings.max_pages)
+    return pages
+
+
+def _check_image(path: Path, name: str, settings: ServiceSettings) -> int:
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError as exc:
+        raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE", "this installation cannot read images (the pdf extra "
+                             "is not installed)", filename=name) from exc
+    try:
+        # Only the header is read: the pixel count is known before a single pixel is decoded.
+        with Image.open(path) as img:
+            frames = getattr(img, "n_frames", 1)
+            width, height = img.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise UploadRejected(422, "CORRUPT_DOCUMENT", f"{name} looks like an image but cannot be read",
+                             filename=name, reason=str(exc)[:200]) from exc
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(413, "TOO_MANY_PIXELS", f"{name}: {exc}", filename=name,
+                             limit=settings.max_image_pixels) from exc
+    if width * height > settings.max_image_pixels:
+        raise UploadRejected(413, "TOO_MANY_PIXELS", f"{name} is {width}×{height} pixels, over the limit of "
+                             f"{settings.max_image_pixels}", filename=name, width=width, height=height,
+                             limit=settings.max_image_pixels)
+    if frames > settings.max_pages:
+        raise UploadRejected(413, "TOO_MANY_PAGES", f"{name} has {frames} pages, over the limit of "
+                             f"{settings.max_pages}", filename=name, pages=frames, limit=settings.max_pages)
+    return frames
+
+
+def keep(staged: StagedUpload, settings: ServiceSettings) -> str:
+    """Move a staged file to its content address; returns that path relative to the data directory."""
+    relative = Path("uploads") / staged.sha256[:2] / (staged.sha256 + _SUFFIX[staged.kind])
+    target = settings.data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        staged.temp_path.unlink(missing_ok=True)  # the same bytes were uploaded before
+    else:
+        os.replace(staged.temp_path, target)
+    return relative.as_posix()
+
+
+def discard(staged: StagedUpload) -> None:
+    """Drop a staged file that will not be kept."""
+    staged.temp_path.unlink(missing_ok=True)
+
+
+def read_kept(relative: str, settings: ServiceSettings) -> bytes:
+    """The bytes of a kept upload (the path comes from the database, never from a client)."""
+    return (settings.data_dir / relative).read_bytes()
+

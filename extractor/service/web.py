@@ -1,0 +1,172 @@
+"""The review page: server-rendered Jinja2 (autoescaped: extracted text is untrusted), session login."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader
+
+from extractor.records.models import FindingCode, Severity
+from extractor.service import actions
+from extractor.service.deps import Store, check_csrf, csrf_token, session_user
+from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_label
+from extractor.service.schemas import FormOut, SourceOut
+from extractor.service.settings import ServiceSettings
+from extractor.service.store import UserInfo, aware
+
+router = APIRouter(include_in_schema=False)
+
+FUND_ROWS = [("total", "年度资金总额"), ("current_year", "其中：当年财政拨款"), ("carryover", "上年结转资金"),
+             ("other", "其他资金")]
+FUND_COLUMNS = [("initial_budget", "年初预算数"), ("annual_budget", "全年预算数"), ("executed", "全年执行数"),
+                ("weight", "分值"), ("execution_rate", "执行率"), ("score", "得分")]
+INDICATOR_COLUMNS = [("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
+                     ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("deviation", "偏差原因分析及改进措施")]
+KIND_NAMES = {"text_export": "文本导出", "pdf": "PDF", "image": "扫描图像"}
+
+
+def show(value: Any) -> str:
+    """A value as the table prints it: decimals as written, null as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _dt(value: datetime | None) -> str:
+    value = aware(value)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def make_templates() -> Jinja2Templates:
+    """The page templates, packaged with the module; autoescape is on for every template."""
+    env = Environment(loader=PackageLoader("extractor.service", "templates"), autoescape=True,
+                      trim_blocks=False, lstrip_blocks=False)
+    env.globals.update(show=show, label=field_label, status_names=STATUS_NAMES, severity_names=SEVERITY_NAMES,
+                       document_status_names=DOCUMENT_STATUS_NAMES,
+                       kind_names=KIND_NAMES, fund_rows=FUND_ROWS, fund_columns=FUND_COLUMNS,
+                       indicator_columns=INDICATOR_COLUMNS)
+    env.filters["dt"] = _dt
+    return Jinja2Templates(env=env)
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    base = {"csrf": csrf_token(request), "user": context.pop("user", None)}
+    return _templates(request).TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    """The login form."""
+    if session_user(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return _render(request, "login.html", {})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, store: Store, username: Annotated[str, Form(max_length=100)],
+          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "") -> Response:
+    """Check the password; on success start a fresh session (new CSRF token) and go to the document list."""
+    check_csrf(request, csrf)
+    user = store.authenticate(username, password)
+    if user is None:
+        return _render(request, "login.html", {"message": "用户名或密码不正确", "username": username}, status_code=401)
+    request.session.clear()  # no session fixation: everything of the anonymous session is dropped
+    request.session["uid"] = user.id
+    csrf_token(request)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    """End the session."""
+    check_csrf(request, csrf)
+    request.session.clear()
+    return _login_redirect(request)
+
+
+@router.get("/", response_class=HTMLResponse)
+def documents_page(request: Request, store: Store) -> Response:
+    """Upload form, jobs in progress and the user's documents."""
+    user = session_user(request)
+    if user is None:
+        return _login_redirect(request)
+    settings = _settings(request)
+    jobs = store.list_jobs(user.id, limit=500)
+    return _render(request, "documents.html", {
+        "user": user, "documents": store.owned_documents(user.id),
+        "pending": [j for j in jobs if j.status in ("queued", "running")],
+        "failed_jobs": [j for j in jobs if j.status == "failed" and j.document_id is None],
+        "max_mb": settings.max_file_bytes // (1024 * 1024), "max_pages": settings.max_pages})
+
+
+def _panel_context(user: UserInfo, document_id: int, form: FormOut) -> dict[str, Any]:
+    shown = [f for f in form.findings if f.severity is not Severity.INFO]
+    rejected = {path: str((f.data or {}).get("value", "")) for f in form.findings
+                if f.code is FindingCode.UNGROUNDED_VALUE for path in f.fields}
+    # Fields whose current value came from a reviewer (their provenance says so).
+    corrected = {path for path, src in form.provenance.fields.items() if src.method.value == "human"}
+    form_data = {"form_id": form.id, "document_id": document_id,
+                 "highlights": [h.model_dump(mode="json") for h in form.highlights]}
+    return {"user": user, "form": form, "r": form.record, "shown_findings": shown,
+            "info_findings": [f for f in form.findings if f.severity is Severity.INFO],
+            "counts": {"error": sum(1 for f in shown if f.severity is Severity.ERROR),
+                       "warning": sum(1 for f in shown if f.severity is Severity.WARNING)},
+            "rejected": rejected, "corrected": corrected, "form_data": form_data}
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(request: Request, document_id: int, store: Store, form: int | None = None) -> Response:
+    """A document: the source (page images or the export's text grid) beside the extracted table."""
+    user = session_user(request)
+    if user is None:
+        return _login_redirect(request)
+    document = actions.document_out(store, user, document_id)
+    chosen = None
+    if document.forms:
+        chosen = next((f for f in document.forms if f.index == form), None)
+        if chosen is None:  # default: the first form that needs review, else the first
+            chosen = next((f for f in document.forms if f.status == "needs_review" and not f.approval),
+                          document.forms[0])
+    context: dict[str, Any] = {"user": user, "doc": document, "form": chosen}
+    if chosen is not None:
+        try:
+            source = actions.source_out(store, _settings(request), user, document_id)
+        except HTTPException:  # read elsewhere and never stored by the service: show the table alone
+            source = SourceOut(kind=document.kind or "text_export", pages=[])
+        context.update(_panel_context(user, document_id, chosen))
+        context["source"] = source
+        context["grid"] = source.grids[chosen.index - 1] if source.grids and chosen.index <= len(source.grids) else []
+        wanted = set(chosen.pages) or {p.number for p in source.pages[:1]}
+        context["form_pages"] = [p for p in source.pages if p.number in wanted]
+    return _render(request, "document.html", context)
+
+
+@router.get("/documents/{document_id}/forms/{form_id}/panel", response_class=HTMLResponse)
+def form_panel(request: Request, document_id: int, form_id: int, store: Store) -> Response:
+    """The extracted table and findings of one form (the page swaps it in after an edit)."""
+    user = session_user(request)
+    if user is None:
+        return Response(status_code=401)
+    stored = actions.require_form(store, user, form_id)  # 404 for another user's form
+    if stored.document_id != document_id:
+        return Response(status_code=404)
+    return _render(request, "_panel.html", _panel_context(user, document_id, actions.one_form(store, stored)))

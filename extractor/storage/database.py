@@ -1,0 +1,116 @@
+"""Open a database by URL (SQLite by default, PostgreSQL via psycopg 3) and bring its schema to head."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from extractor.errors import ConfigurationError
+from extractor.settings import Settings, get_settings
+from extractor.storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(url: str | None = None, settings: Settings | None = None) -> str:
+    """The URL to use: an explicit one, else EXTRACTOR_DATABASE_URL, else SQLite in the data directory."""
+    settings = settings or get_settings()
+    url = url or settings.database_url or settings.sqlite_default()
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; a bare postgresql:// would ask SQLAlchemy for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers (the web service, `extractor export`) never block the back-fill's single writer.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An Engine for the URL, with SQLite tuned for one writer and many readers."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigurationError(f"not a database URL: {url!r}", url=url) from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder of {database}: {exc.strerror or exc}",
+                                   reason="unreachable", url=url) from exc
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql",
+                                 url=parsed.render_as_string(hide_password=True))
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this package."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the shipped migrations up to `revision` (head by default)."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo migrations down to `revision` ("base" drops every table)."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def open_engine(url: str | None = None, settings: Settings | None = None, migrate: bool = True) -> Engine:
+    """An Engine whose schema is at head: migrates a new or older database on first use."""
+    resolved = database_url(url, settings)
+    engine = create_db_engine(resolved)
+    try:
+        if migrate and schema_revision(engine) != head_revision():
+            log.info("migrating %s to %s", make_url(resolved).render_as_string(hide_password=True), head_revision())
+            upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError.from_exception(exc, "cannot open the database",
+                                          url=make_url(resolved).render_as_string(hide_password=True)) from exc
+    return engine
