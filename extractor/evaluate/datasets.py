@@ -46,6 +46,8 @@ class DocumentEntry(BaseModel):
     expect: dict[str, Any] | None = Field(default=None, description="what reading it must give: status, "
                                           "error_code, forms, form_status, missing_fields")
     transcript: Path | None = Field(default=None, description="plain text of what the document prints (scans)")
+    partial: bool = Field(default=False, description="the gold covers only some of the document's forms "
+                          "(e.g. those a reviewer approved): the others are not scored")
 
     @property
     def name(self) -> str:
@@ -136,7 +138,13 @@ def _document(entry: Any, root: Path, default_kind: str | None, manifest: Path) 
         raise DatasetError(f"{manifest}: 'expect' of {entry['path']} must be an object", file=str(manifest))
     # Deliberately broken inputs are their own group: their "accuracy" is whether they fail as they should.
     kind = "broken" if entry.get("broken") else (entry.get("kind") or default_kind or _kind_of(path))
-    return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript)
+    partial = bool(entry.get("partial")) or _has_gaps(gold)
+    return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript, partial=partial)
+
+
+def _has_gaps(gold: list[GoldForm]) -> bool:
+    """Gold for forms 1, 3 and 10 only says nothing about forms 2 and 4–9: such a document is partial."""
+    return [g.form_index for g in gold] != list(range(1, len(gold) + 1))
 
 
 def _from_manifest(root: Path, manifest: Path, default_kind: str | None = None) -> tuple[dict[str, Any], list[DocumentEntry]]:
@@ -159,8 +167,11 @@ def _from_gold_files(root: Path) -> list[DocumentEntry]:
         if source is None:
             raise DatasetError(f"{file}: its source {data['source']} is not in the dataset", file=str(file))
         by_source.setdefault(source.resolve(), []).append(parse_gold(data, file))
-    return [DocumentEntry(path=path, kind=_kind_of(path), gold=sorted(forms, key=lambda g: g.form_index))
-            for path, forms in sorted(by_source.items())]
+    documents = []
+    for path, forms in sorted(by_source.items()):
+        gold = sorted(forms, key=lambda g: g.form_index)
+        documents.append(DocumentEntry(path=path, kind=_kind_of(path), gold=gold, partial=_has_gaps(gold)))
+    return documents
 
 
 def load_dataset(name_or_path: str | Path) -> Dataset:
@@ -195,7 +206,8 @@ def write_manifest(root: Path, name: str | None = None, description: str | None 
         "name": name or root.name,
         **({"description": description} if description else {}),
         "documents": [{"path": d.path.relative_to(base).as_posix(), "kind": d.kind,
-                       "forms": [g.file.resolve().relative_to(base).as_posix() for g in d.gold if g.file]}
+                       "forms": [g.file.resolve().relative_to(base).as_posix() for g in d.gold if g.file],
+                       **({"partial": True} if d.partial else {})}
                       for d in documents],
     }
     path = root / MANIFEST

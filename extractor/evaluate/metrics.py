@@ -457,6 +457,8 @@ def score_document(entry: DocumentEntry, result: DocumentResult, seconds: float 
     pairs = align_sequences(len(forms), len(entry.gold), lambda i, j: _form_similarity(got_keys[i], gold_keys[j])
                             if abs(i - j) <= _FORM_BAND else None)
     for fi, gi in pairs:
+        if gi is None and entry.partial:
+            continue  # a form the partial gold says nothing about (not reviewed), neither right nor invented
         _score_form(scores, forms[fi] if fi is not None else None, entry.gold[gi] if gi is not None else None,
                     source, differences, {"document": entry.name})
     return scores

@@ -211,7 +211,7 @@ def test_a_missed_form_does_not_shift_the_others(tmp_path, baseline):
 
 def test_an_extra_form_is_counted_not_scored_as_wrong(tmp_path):
     root = _seed_copy(tmp_path)
-    _rewrite_gold(root, lambda golds: [g for g in golds if g["form_index"] != 5])
+    _rewrite_gold(root, lambda golds: [g for g in golds if g["form_index"] != 10])  # 1–9: complete gold
     scores = _scores(load_dataset(root))
     assert (scores.forms, scores.forms_matched, scores.forms_missed, scores.forms_extra) == (9, 9, 0, 1)
     assert scores.fields.correct == scores.fields.total and scores.invented_fields > 0
@@ -251,3 +251,20 @@ def test_broken_inputs_are_scored_by_their_expectation(tmp_path, baseline):
     unmet = [d for d in report.results[0].differences if "expectation" in d]
     assert [d["document"] for d in unmet] == ["wrongly-expected.txt"]
     assert unmet[0]["expectation"] == ["status ok, expected failed"]
+
+
+def test_partial_gold_leaves_unreviewed_forms_unscored(tmp_path, baseline):
+    root = _seed_copy(tmp_path)
+    _rewrite_gold(root, lambda golds: [g for g in golds if g["form_index"] in (1, 3, 10)])  # gaps: partial
+    gapped = _scores(load_dataset(root))
+    assert load_dataset(root).documents[0].partial
+    assert (gapped.forms, gapped.forms_matched, gapped.forms_extra, gapped.invented_fields) == (3, 3, 0, 0)
+    assert gapped.fields.correct == gapped.fields.total and gapped.rows_output == gapped.rows_gold
+
+    root2 = _seed_copy(tmp_path / "two")
+    _rewrite_gold(root2, lambda golds: golds[:3])  # forms 1–3: looks complete unless the manifest says so
+    assert _scores(load_dataset(root2)).forms_extra == 7
+    manifest = json.loads((root2 / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"][0]["partial"] = True
+    (root2 / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    assert _scores(load_dataset(root2)).forms_extra == 0
