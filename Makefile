@@ -18,6 +18,7 @@ setup-dev:
 
 lint:
 	$(VENV)/bin/ruff check extractor tests scripts
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py text --output eval/results/bench-text.json
