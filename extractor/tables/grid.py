@@ -141,7 +141,12 @@ def find_tables(segments: list[Segment], tol: float, min_rows: int = 2, min_cols
         xs = _cluster([s.pos for s in vs], tol)
         if len(ys) < min_rows + 1 or len(xs) < min_cols + 1:
             continue
-        table = _lattice(xs, ys, hs, vs, tol)
+        # Walls are judged on every segment inside the table, not only this group's: a broken ruling's
+        # middle piece touches no vertical line, so it forms a group of its own, yet it still separates rows.
+        x0, x1, y0, y1 = xs[0] - tol, xs[-1] + tol, ys[0] - tol, ys[-1] + tol
+        inside_h = [s for s in segments if s.horizontal and y0 <= s.pos <= y1 and s.end >= x0 and s.start <= x1]
+        inside_v = [s for s in segments if not s.horizontal and x0 <= s.pos <= x1 and s.end >= y0 and s.start <= y1]
+        table = _lattice(xs, ys, inside_h, inside_v, tol)
         if table.cells:
             tables.append(table)
     return sorted(tables, key=lambda t: (t.ys[0], t.xs[0]))

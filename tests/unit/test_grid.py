@@ -34,6 +34,18 @@ def test_merged_cells_get_spans_and_sit_in_their_top_left_row():
     assert table.cell_at(10, 30) is cells[(0, 0)]
 
 
+def test_a_broken_rulings_loose_middle_piece_still_separates_rows():
+    """A faded line whose middle piece touches no vertical line forms a segment group of its own; it still
+    separates the rows it lies between (it used to be ignored, merging two label cells into one)."""
+    xs, ys = [0, 100, 250, 400], [0, 30, 60, 90]
+    segs = _box(xs, ys, skip_h={(2, 1)})
+    assert find_tables(segs, tol=3)[0].cell_at(150, 45).row_span == 2  # without the piece: one merged cell
+    segs.append(Segment(True, 60, 115, 230))  # the wall under column 1, its ends faded away
+    [table] = find_tables(segs, tol=3)
+    cells = {(c.row, c.col): c for c in table.cells}
+    assert cells[(1, 1)].row_span == 1 and (2, 1) in cells
+
+
 def test_broken_line_still_separates_cells():
     xs, ys = [0, 100, 200], [0, 30, 60]
     segs = [s for s in _box(xs, ys) if not (not s.horizontal and s.pos == 100)]
