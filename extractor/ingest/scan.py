@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from extractor.layout import SourceKind
-from extractor.ocr.base import OcrEngine, OcrLine
+from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings
+from extractor.ocr.glyphs import leading_sign_checked, sign_checked
 from extractor.tables.forms import PageLayout
 from extractor.tables.grid import Glyph, cluster_table, find_tables, text_lines
 from extractor.tables.lines import rotate, segments_from_raster, skew_angle
@@ -62,9 +63,39 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) 
             found.append((line, True))
         elif height >= max(3, char_h * 0.3) and np.count_nonzero(band) >= max(6, char_h * 0.5):
             found.append((line, False))
+    found = _equals_signs(found, char_h)
     if len(found) > 1:
         found = [(line, False) for line, dash in found if not dash] or found[:1]
-    return found
+    return [(_line_height(line, char_h, box), dash) for line, dash in found]
+
+
+def _equals_signs(found: list[tuple[tuple[int, int, int, int], bool]], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
+    """Two bars stacked close together, one above the other, are an `=` to recognise, not two dashes."""
+    out: list[tuple[tuple[int, int, int, int], bool]] = []
+    for line, dash in found:
+        if out and dash and out[-1][1]:
+            (a0, b0, a1, b1), (c0, d0, c1, d1) = out[-1][0], line
+            overlap = min(a1, c1) - max(a0, c0)
+            if d0 - b1 <= char_h * 0.5 and overlap >= 0.6 * max(a1 - a0, c1 - c0):
+                out[-1] = ((min(a0, c0), b0, max(a1, c1), d1), False)
+                continue
+        out.append((line, dash))
+    return out
+
+
+def _line_height(line: tuple[int, int, int, int], char_h: float, cell: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A line box at least a character high (within its cell), centred on its ink.
+
+    The recogniser scales every crop to the same height: a lone `=`, `≥` or `。` cut tight would be blown up to
+    a full character and misread (`≥` as `2`, `>=` as `v=`).
+    """
+    x0, y0, x1, y1 = line
+    want = int(round(char_h))
+    if y1 - y0 >= want:
+        return line
+    mid = (y0 + y1) // 2
+    top = max(cell[1], mid - want // 2)
+    return x0, top, x1, min(cell[3], top + want)
 
 
 def _split_tall(profile: np.ndarray, band: tuple[int, int], char_h: float) -> list[tuple[int, int]]:
@@ -96,6 +127,34 @@ def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: fl
     return out
 
 
+def _drop_specks(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The ink without isolated specks (dust, toner dots), and the specks' boxes.
+
+    A speck is a blob smaller than a third of a character with no other ink within a character's width along
+    the line: a decimal point, a comma or the dot of 。 sits beside its characters and stays. Left in, a speck widens a text line's box
+    and the recogniser reads it as `.`, `，` or `·` at the end of a label.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    size = max(2, int(char_h / 3))
+    small = [i for i in range(1, n) if stats[i, 2] <= size and stats[i, 3] <= size]
+    if not small:
+        return ink, []
+    small_mask = np.isin(labels, small)
+    big = np.where(small_mask, 0, ink).astype(np.uint8)
+    # Full-width punctuation sits alone in a wide em box (a comma can be most of a character from its
+    # neighbour), so "near" reaches a character's width along the line and half of one across it.
+    near = cv2.dilate(big, np.ones((max(3, int(char_h / 2)) * 2 + 1, max(3, int(char_h)) * 2 + 1), np.uint8))
+    clean = ink.copy()
+    boxes = []
+    for i in small:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if not near[y:y + h, x:x + w].any():
+            box = clean[y:y + h, x:x + w]
+            box[labels[y:y + h, x:x + w] == i] = 0  # only this blob's pixels, not its neighbours'
+            boxes.append((x, y, x + w, y + h))
+    return clean, boxes
+
+
 def _char_height(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], floor: float) -> float:
     """Typical text-line height: the median of the cells' ink bands that are dense enough to be text."""
     heights = []
@@ -115,8 +174,9 @@ def _pad(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tu
 
 
 def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> list[Glyph]:
-    return [Glyph(line.text, (line.bbox[0] + dx, line.bbox[1] + dy, line.bbox[2] + dx, line.bbox[3] + dy),
-                  line.confidence) for line in lines if line.text.strip()]
+    return [Glyph(drop_speck_readings(line.text),
+                  (line.bbox[0] + dx, line.bbox[1] + dy, line.bbox[2] + dx, line.bbox[3] + dy),
+                  line.confidence) for line in lines if drop_speck_readings(line.text).strip()]
 
 
 def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:
@@ -163,6 +223,11 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     # Typical character height, from the cells' ink bands, decides what is a speck, a dash and a line gap.
     # Printed text is at least ~7 pt: on an A4-wide page that is a 110th of the width.
     char_h = _char_height(ink, [b for _, _, b in boxes], floor=max(6.0, gray.shape[1] / 110))
+    ink, specks = _drop_specks(ink, char_h)
+    if specks:
+        sharp = sharp.copy()  # the caller's image stays as it was
+        for x0, y0, x1, y1 in specks:
+            sharp[max(0, y0 - 2):y1 + 2, max(0, x0 - 2):x1 + 2] = 255
     crops: list[_Crop] = []
     dashes: set[tuple[int, int]] = set()
     for ti, ci, box in boxes:
@@ -183,11 +248,17 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     pad = max(3, int(char_h * 0.25))
     images = [sharp[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]
     texts = engine.recognize(images) if images else []
+    # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
+    for k, (image, (text, conf)) in enumerate(zip(images, texts, strict=True)):
+        checked = leading_sign_checked(sign_checked(text, image), image)
+        if checked != text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
+            texts[k] = (checked, max(conf, min_confidence))
     timings["recognize"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     per_cell: dict[tuple[int, int], list[Glyph]] = {}
     outside: list[Glyph] = []
     for crop, (text, conf) in zip(crops, texts, strict=True):
+        text = drop_speck_readings(text)
         if not text.strip() or conf < min_confidence:
             continue
         glyph = Glyph(text, tuple(float(v) for v in crop.bbox), conf)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -45,3 +46,21 @@ def aspect_batches(widths: Sequence[float], max_batch: int, spread: float = 1.35
         else:
             batches.append([i])
     return batches
+
+
+# What a dust speck reads as. Chinese text puts none of these at either end of a line next to a Chinese
+# character: its full stop is 。, and the middle dot of a transliterated name sits between characters.
+_SPECK_READINGS = ".·`'"
+
+
+def _is_cjk(ch: str) -> bool:
+    return unicodedata.category(ch) == "Lo"
+
+
+def drop_speck_readings(text: str) -> str:
+    """A recognised line without a speck read as `.`, `·` or a tick at an end where it touches a Chinese character."""
+    while len(text) >= 2 and text[-1] in _SPECK_READINGS and _is_cjk(text[-2]):
+        text = text[:-1]
+    while len(text) >= 2 and text[0] in _SPECK_READINGS and _is_cjk(text[1]):
+        text = text[1:]
+    return text

@@ -1,0 +1,155 @@
+"""Comparison signs told by their shape: at scan resolutions the recogniser reads a lone ≥ as 2 or z."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# What the recogniser makes of a lone comparison sign (and the signs themselves, which it also swaps).
+LOOKALIKES = frozenset("2zZ≥≤><7")
+
+
+def _ink(crop: np.ndarray) -> np.ndarray | None:
+    """The crop's ink as a boolean mask cut to the glyph's box, specks left out; None when there is none."""
+    import cv2
+
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    if crop.size == 0 or int(crop.max()) - int(crop.min()) < 40:
+        return None
+    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 1:
+        return None
+    biggest = int(stats[1:, 4].max())
+    keep = [i for i in range(1, n) if stats[i, 4] >= max(3, biggest * 0.15)]
+    mask = np.isin(labels, keep)
+    ys, xs = np.nonzero(mask)
+    return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def _row_span(row: np.ndarray) -> tuple[float, float] | None:
+    xs = np.flatnonzero(row)
+    return (float(xs[0]), float(xs[-1])) if xs.size else None
+
+
+def _chevron(mask: np.ndarray) -> str | None:
+    """`>` or `<` when the mask is a chevron: both arms start on one side, the apex points to the other."""
+    h, w = mask.shape
+    if h < 4 or w < 3:
+        return None
+    if w < 0.45 * h:
+        return None  # a `)` is an arc of the same shape, but tall and narrow
+    spans = [_row_span(row) for row in mask]
+    if any(s is None for s in spans):
+        return None  # a chevron has ink on every row
+    # Each row crosses one arm once (a `4` or the arc of a `2` crosses two strokes).
+    runs = [int(np.count_nonzero(np.diff(row.astype(np.int8)) == 1)) + int(row[0]) for row in mask]
+    if sum(r > 1 for r in runs) > max(1, h // 8):
+        return None
+    lefts = np.array([s[0] for s in spans]) / (w - 1)  # type: ignore[index]
+    rights = np.array([s[1] for s in spans]) / (w - 1)  # type: ignore[index]
+    middle = slice(int(h * 0.35), max(int(h * 0.35) + 1, int(round(h * 0.65))))
+    # `>`: both arms end on the left (first and last rows), the rows in the middle reach the right edge and keep
+    # off the left one. `<` is its mirror.
+    # The arms' ends are flush with the left edge and short (the arc of a `2` or `3` starts inward).
+    if lefts[0] <= 0.15 and rights[0] <= 0.45 and lefts[-1] <= 0.15 and rights[-1] <= 0.6 \
+            and rights[middle].max() >= 0.85 and lefts[middle].min() >= 0.2:
+        return ">"
+    if rights[0] >= 0.85 and lefts[0] >= 0.55 and rights[-1] >= 0.85 and lefts[-1] >= 0.4 \
+            and lefts[middle].min() <= 0.15 and rights[middle].max() <= 0.8:
+        return "<"
+    return None
+
+
+def comparison_sign(crop: np.ndarray) -> str | None:
+    """`≥`, `≤`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
+
+    A sign with a bar (≥, ≤) is a chevron above a flat bottom stroke that spans the glyph; a `2` also has a flat
+    bottom, but its top is an arc across the glyph, not the end of an arm on one side, and a `z` or `7` starts
+    with a full-width stroke.
+    """
+    mask = _ink(crop)
+    if mask is None:
+        return None
+    h, w = mask.shape
+    if h < 5 or w < 4 or w > h * 1.6:
+        return None
+    spans = [_row_span(row) for row in mask]
+    wide = [s is not None and (s[1] - s[0]) >= 0.6 * (w - 1) and mask[i].sum() >= 0.5 * w
+            for i, s in enumerate(spans)]
+    # The bar: a run of wide rows at the bottom (its last row may be rounded off by blur).
+    bottom = h - 1 if wide[h - 1] or not wide[h - 2] else h - 2
+    bar_top = bottom + 1
+    while bar_top > 0 and wide[bar_top - 1]:
+        bar_top -= 1
+    bar_rows = h - bar_top
+    if 0 < bar_rows <= max(2, h * 0.35) and bar_top >= h * 0.5:
+        above = mask[:bar_top]
+        rows = np.flatnonzero(above.any(axis=1))
+        if rows.size == 0:
+            return None
+        # The chevron may be separated from the bar by a blank row or touch it; cut at its own last row.
+        chevron = above[: rows[-1] + 1]
+        cols = np.flatnonzero(chevron.any(axis=0))
+        chevron = chevron[:, cols[0]:cols[-1] + 1]
+        if chevron.shape[1] < 0.6 * w:
+            return None
+        sign = _chevron(chevron)
+        return {">": "≥", "<": "≤"}.get(sign or "")
+    return _chevron(mask)
+
+
+_BARRED = {">": "≥", "<": "≤"}
+
+
+def sign_checked(text: str, crop: np.ndarray) -> str:
+    """A lone glyph's reading, corrected to the comparison sign its shape shows when the reading is a look-alike.
+
+    Only ever trades a look-alike (`2`, `z`, `7`, an empty reading) for a sign, or a bare `>` for a barred `≥`:
+    a recognised sign is never replaced by a weaker shape guess (a slanted-bar ⩾ can look like a bare `>`).
+    """
+    reading = text.strip()
+    if len(reading) > 1 or (reading and reading not in LOOKALIKES) or crop.size == 0:
+        return text
+    if crop.shape[1] > crop.shape[0] * 2.2:
+        return text  # more than one glyph's width: not a lone sign
+    sign = comparison_sign(crop)
+    if sign is None or sign == reading:
+        return text
+    if reading in ("≥", "≤") or (reading in _BARRED and sign != _BARRED[reading]):
+        return text
+    return sign
+
+
+def _first_glyph(crop: np.ndarray) -> np.ndarray | None:
+    """The crop cut to its first glyph: the first run of ink columns (a blank column ends it)."""
+    import cv2
+
+    if crop.size == 0 or int(crop.max()) - int(crop.min()) < 40:
+        return None
+    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    cols = np.flatnonzero(binary.any(axis=0))
+    if cols.size == 0:
+        return None
+    gaps = np.flatnonzero(np.diff(cols) > 1)
+    if gaps.size == 0:
+        return None  # one run: nothing follows the first glyph
+    end = int(cols[gaps[0]]) + 1
+    return crop[:, max(0, int(cols[0]) - 1):end + 1]
+
+
+def leading_sign_checked(text: str, crop: np.ndarray) -> str:
+    """A line that starts with a number, corrected when its first glyph is a comparison sign the reading lost or
+    weakened (`≥5年` read as `5年` or `>5年`); any other line is returned as it is."""
+    reading = text.strip()
+    if not reading or not (reading[0].isdigit() or (reading[0] in _BARRED and reading[1:2].isdigit())):
+        return text
+    first = _first_glyph(crop)
+    if first is None or first.shape[1] > first.shape[0] * 1.2:
+        return text
+    sign = comparison_sign(first)
+    if sign is None:
+        return text
+    if reading[0] in _BARRED:
+        return sign + reading[1:] if sign == _BARRED[reading[0]] else text
+    return sign + reading

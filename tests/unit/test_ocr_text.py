@@ -1,0 +1,22 @@
+"""What the page reader does with a recogniser's raw line: dust read as punctuation is dropped, and only there."""
+
+import pytest
+
+from extractor.ocr.base import drop_speck_readings
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("数量指标.", "数量指标"),
+    (".耕地地力保护补贴", "耕地地力保护补贴"),
+    ("投诉满意率·", "投诉满意率"),
+    ("`成本指标'", "成本指标"),
+])
+def test_a_speck_at_the_end_of_chinese_text_is_dropped(raw: str, clean: str) -> None:
+    assert drop_speck_readings(raw) == clean
+
+
+@pytest.mark.parametrize("kept", [
+    "5.00", "98.5%", "100.00(%)", "群众满意度92.5%。", "阿依古丽·买买提", "加强过程监管，", ".", "A.", "“放管服”",
+])
+def test_real_punctuation_and_numbers_are_kept(kept: str) -> None:
+    assert drop_speck_readings(kept) == kept
