@@ -16,6 +16,8 @@ from extractor.domain.vocabulary import VocabKind, vocabulary
 _ANNOTATION = re.compile(r"[(（][^()（）]{0,8}[)）]")
 _LEADING = re.compile(r"^其中[:：]?")
 _TRAILING_PUNCT = re.compile(r"[:：、,，;；.。]+$")
+# No label starts with punctuation: a leading one is a speck the OCR read as a comma or a dot (，总分).
+_LEADING_PUNCT = re.compile(r"^[:：、,，;；.。·]+")
 
 
 class MatchStatus(StrEnum):
@@ -54,7 +56,7 @@ def label_key(text: str) -> str:
     """Normalise a printed label for matching: NFKC, no white space, no annotations, no '其中：'."""
     key = "".join(unicodedata.normalize("NFKC", text).split())
     key = _ANNOTATION.sub("", key)
-    key = _LEADING.sub("", key)
+    key = _LEADING.sub("", _LEADING_PUNCT.sub("", key))
     return _TRAILING_PUNCT.sub("", key)
 
 

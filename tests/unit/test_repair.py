@@ -52,3 +52,13 @@ def test_headers_and_fund_rows():
 def test_short_labels_are_not_edit_distance_repaired():
     # 得分 and 总分 are one character apart: a short label is read exactly or not at all.
     assert match_label("得分", VocabKind.SECTION).canonical is None
+
+
+@pytest.mark.parametrize(("printed", "kind", "canonical"), [
+    ("，总分", VocabKind.SECTION, "总分"),
+    ("，时效指标", VocabKind.INDICATOR_LABEL, "时效指标"),
+    ("·满意度指标", VocabKind.INDICATOR_LABEL, "满意度指标"),
+])
+def test_a_speck_read_as_leading_punctuation_does_not_hide_a_label(printed, kind, canonical):
+    m = match_label(printed, kind)
+    assert m.canonical == canonical and m.status is not MatchStatus.REPAIRED
