@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     mapper: MapperName = MapperName.RULES
     ocr: OcrEngineName = OcrEngineName.RAPID
-    rapid_models: Literal["v4", "v6"] = Field(default="v4", description="RapidOCR models: v4 (rapidocr-onnxruntime) or v6 (rapidocr 3)")
+    rapid_models: Literal["v4", "v6"] = Field(default="v6", description="RapidOCR models: v6 (rapidocr 3, PP-OCRv6 small; the default) or v4 (rapidocr-onnxruntime)")
     tesseract_lang: str = "chi_sim"
     ocr_threads: int = Field(default=0, description="threads for OCR inference; 0 = the machine's cores (at most 4)")
     paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models: det/ and rec/ inside")

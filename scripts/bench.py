@@ -137,7 +137,7 @@ def ocr(
     corpus: Annotated[Path | None, typer.Option(help="a make_corpus directory (default: generate one)")] = None,
     seed: Annotated[int, typer.Option(help="corpus seed when generating")] = 4242,
     count: Annotated[int, typer.Option(help="random forms per kind when generating")] = 30,
-    engines: Annotated[str, typer.Option(help="comma-separated: rapid, rapid-v6, tesseract, paddle")] = "rapid,tesseract",
+    engines: Annotated[str, typer.Option(help="comma-separated: rapid (PP-OCRv6), rapid-v4, tesseract, paddle")] = "rapid,tesseract",
     kinds: Annotated[str, typer.Option(help="manifest kinds: scan, image")] = "scan,image",
     limit: Annotated[int | None, typer.Option(help="at most this many documents per engine")] = None,
     output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
@@ -147,8 +147,8 @@ def ocr(
     figures: dict[str, object] = {"benchmark": "ocr", "corpus": str(path)}
     for engine in (e.strip() for e in engines.split(",") if e.strip()):
         overrides: dict[str, object] = {"ocr": engine.split("-")[0]}
-        if engine == "rapid-v6":
-            overrides["rapid_models"] = "v6"
+        if engine == "rapid-v4":
+            overrides["rapid_models"] = "v4"
         figures[engine] = _run_isolated(path, overrides, set(kinds.split(",")), limit)
     _emit(figures, output)
 

@@ -123,9 +123,9 @@ def test_tesseract_reads_the_same_pages():
     assert accuracy >= 0.6, notes
 
 
-def test_rapid_v6_models_are_selectable():
+def test_rapid_v4_models_are_selectable():
     gold = _gold(2)
     data = png(scan(render_pdf([gold]), dpi=200, angle=0.3, seed=5)[0])
-    result = extract_bytes(data, "v6.png", get_settings(ocr="rapid", rapid_models="v6"))
+    result = extract_bytes(data, "v4.png", get_settings(ocr="rapid", rapid_models="v4"))
     accuracy, notes = _accuracy([(result.forms[0].record, gold)])
     assert accuracy >= 0.95, notes
