@@ -131,8 +131,8 @@ def _drop_specks(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, list[tuple
     """The ink without isolated specks (dust, toner dots), and the specks' boxes.
 
     A speck is a blob smaller than a third of a character with no other ink within a character's width along
-    the line: a decimal point, a comma or the dot of 。 sits beside its characters and stays. Left in, a speck widens a text line's box
-    and the recogniser reads it as `.`, `，` or `·` at the end of a label.
+    the line: a decimal point, a comma or the dot of 。 sits beside its characters and stays. Left in, a speck
+    widens a text line's box and the recogniser reads it as `.`, `，` or `·` at the end of a label.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     size = max(2, int(char_h / 3))
@@ -174,9 +174,13 @@ def _pad(box: tuple[int, int, int, int], pad: int, shape: tuple[int, ...]) -> tu
 
 
 def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> list[Glyph]:
-    return [Glyph(drop_speck_readings(line.text),
-                  (line.bbox[0] + dx, line.bbox[1] + dy, line.bbox[2] + dx, line.bbox[3] + dy),
-                  line.confidence) for line in lines if drop_speck_readings(line.text).strip()]
+    glyphs = []
+    for line in lines:
+        text = drop_speck_readings(line.text)
+        if text.strip():
+            x0, y0, x1, y1 = line.bbox
+            glyphs.append(Glyph(text, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), line.confidence))
+    return glyphs
 
 
 def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:

@@ -8,15 +8,24 @@ import numpy as np
 LOOKALIKES = frozenset("2zZ≥≤><7")
 
 
-def _ink(crop: np.ndarray) -> np.ndarray | None:
-    """The crop's ink as a boolean mask cut to the glyph's box, specks left out; None when there is none."""
+def _binary(crop: np.ndarray) -> np.ndarray | None:
+    """Ink (255) on paper (0) by Otsu's threshold; None for an empty or flat crop."""
     import cv2
 
     if crop.ndim == 3:
         crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     if crop.size == 0 or int(crop.max()) - int(crop.min()) < 40:
         return None
-    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+
+
+def _ink(crop: np.ndarray) -> np.ndarray | None:
+    """The crop's ink as a boolean mask cut to the glyph's box, specks left out; None when there is none."""
+    import cv2
+
+    binary = _binary(crop)
+    if binary is None:
+        return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if n <= 1:
         return None
@@ -123,11 +132,9 @@ def sign_checked(text: str, crop: np.ndarray) -> str:
 
 def _first_glyph(crop: np.ndarray) -> np.ndarray | None:
     """The crop cut to its first glyph: the first run of ink columns (a blank column ends it)."""
-    import cv2
-
-    if crop.size == 0 or int(crop.max()) - int(crop.min()) < 40:
+    binary = _binary(crop)
+    if binary is None:
         return None
-    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     cols = np.flatnonzero(binary.any(axis=0))
     if cols.size == 0:
         return None

@@ -59,15 +59,8 @@ class RapidEngine:
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Recognise single-line crops in batches of similar width (no detection, no angle classifier)."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        raw = [c.shape[1] / max(1, c.shape[0]) for c in crops]
-        ratios = [max(MIN_RATIO, r) for r in raw]
-        # Short crops (a lone ≥, a digit) are batched only with each other: the padding a batch adds to reach its
-        # widest member changes what the recogniser reads in a crop that is mostly padding (≥ became 2).
-        short = [i for i, r in enumerate(raw) if r < MIN_RATIO]
-        longer = [i for i, r in enumerate(raw) if r >= MIN_RATIO]
-        batches = [[group[k] for k in b] for group in (short, longer)
-                   for b in aspect_batches([ratios[i] for i in group], self.batch)]
-        for batch in batches:
+        ratios = [max(MIN_RATIO, c.shape[1] / max(1, c.shape[0])) for c in crops]
+        for batch in aspect_batches(ratios, self.batch):
             width = math.ceil(REC_HEIGHT * max(ratios[i] for i in batch))
             tensor = np.stack([_normalise(crops[i], width) for i in batch])
             for i, (text, score) in zip(batch, self._decode(self._rec_session(tensor)), strict=True):
