@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from extractor.layout import SourceKind
-from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings
+from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings, pair_quotes
 from extractor.ocr.glyphs import leading_sign_checked, sign_checked
 from extractor.tables.forms import PageLayout
 from extractor.tables.grid import Glyph, cluster_table, find_tables, text_lines
@@ -274,7 +274,7 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
         per_cell.setdefault((ti, ci), [Glyph(DASH, tables[ti].cells[ci].bbox, 1.0)])
     for (ti, ci), glyphs in per_cell.items():
         cell = tables[ti].cells[ci]
-        cell.text = "".join(g.text for g in sorted(glyphs, key=lambda g: g.bbox[1]))
+        cell.text = pair_quotes("".join(g.text for g in sorted(glyphs, key=lambda g: g.bbox[1])))
         cell.confidence = min(g.confidence or 0.0 for g in glyphs)
     timings["assign"] = time.perf_counter() - t2
     page.tables = tables

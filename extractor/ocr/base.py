@@ -64,3 +64,19 @@ def drop_speck_readings(text: str) -> str:
     while len(text) >= 2 and text[0] in _SPECK_READINGS and _is_cjk(text[1]):
         text = text[1:]
     return text
+
+
+def pair_quotes(text: str) -> str:
+    """Curly double quotes set alternately opening and closing, when they pair up.
+
+    The recogniser tells “ from ” by a few pixels and often gets it wrong; Chinese text always opens before it
+    closes, so an even number of them can only be “…”“…”. An odd count is left alone (a quote may continue
+    from another cell or be a misreading of something else).
+    """
+    marks = [i for i, ch in enumerate(text) if ch in "“”"]
+    if not marks or len(marks) % 2:
+        return text
+    chars = list(text)
+    for k, i in enumerate(marks):
+        chars[i] = "“" if k % 2 == 0 else "”"
+    return "".join(chars)

@@ -70,6 +70,31 @@ def _chevron(mask: np.ndarray) -> str | None:
     return None
 
 
+def _slanted_bar(mask: np.ndarray) -> bool:
+    """A `>` drawn with a second stroke under its lower arm (⩾, how AR PL UMing and some Song faces print ≥).
+
+    Both arms' ends and the bar's foot sit on the left edge; the apex is in the upper half, and below it each
+    row carries two strokes' ink (arm and bar, merged into one thick band at low resolution) against the upper
+    arm's one.
+    """
+    h, w = mask.shape
+    if h < 6 or w < 4 or w < 0.45 * h:
+        return False
+    spans = [_row_span(row) for row in mask]
+    if any(s is None for s in spans):
+        return False
+    lefts = np.array([s[0] for s in spans]) / (w - 1)  # type: ignore[index]
+    rights = np.array([s[1] for s in spans]) / (w - 1)  # type: ignore[index]
+    apex = int(np.argmax(rights))
+    if not (lefts[0] <= 0.15 and rights[0] <= 0.45 and lefts[-1] <= 0.15 and rights[-1] <= 0.6):
+        return False
+    if not (0.2 * h <= apex <= 0.5 * h and rights[apex] >= 0.85 and lefts[apex] >= 0.3):
+        return False
+    ink = mask.sum(axis=1).astype(float)
+    upper, lower = ink[:apex], ink[apex + 1:]
+    return upper.size > 0 and lower.size > 0 and lower.mean() >= 1.25 * upper.mean()
+
+
 def comparison_sign(crop: np.ndarray) -> str | None:
     """`≥`, `≤`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
 
@@ -105,6 +130,10 @@ def comparison_sign(crop: np.ndarray) -> str | None:
             return None
         sign = _chevron(chevron)
         return {">": "≥", "<": "≤"}.get(sign or "")
+    if _slanted_bar(mask):
+        return "≥"
+    if _slanted_bar(mask[:, ::-1]):
+        return "≤"
     return _chevron(mask)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.ocr.base import drop_speck_readings
+from extractor.ocr.base import drop_speck_readings, pair_quotes
 
 
 @pytest.mark.parametrize(("raw", "clean"), [
@@ -20,3 +20,14 @@ def test_a_speck_at_the_end_of_chinese_text_is_dropped(raw: str, clean: str) -> 
 ])
 def test_real_punctuation_and_numbers_are_kept(kept: str) -> None:
     assert drop_speck_readings(kept) == kept
+
+
+@pytest.mark.parametrize(("raw", "paired"), [
+    ("建立起”结构合理、运行顺畅”的体系", "建立起“结构合理、运行顺畅”的体系"),
+    ("“安全生产月“系列，“身边人”活动", "“安全生产月”系列，“身边人”活动"),
+    ("“放管服”改革", "“放管服”改革"),
+    ("续上一格”的体系", "续上一格”的体系"),  # odd: left alone
+    ("没有引号", "没有引号"),
+])
+def test_curly_quotes_pair_up(raw: str, paired: str) -> None:
+    assert pair_quotes(raw) == paired
