@@ -120,6 +120,8 @@ def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: fl
     for a, b in (part for band in bands for part in _split_tall(profile, band, char_h * 1.6)):
         if b - a < char_h * 0.4:
             continue
+        if y0 + a <= 1 or y0 + b >= ink.shape[0] - 1:
+            continue  # printed text never touches the page's edge; a scanner's dark border does ("OEL", "2=")
         cols = np.count_nonzero(region[a:b], axis=0)
         for c0, c1 in _bands(cols, min_ink=1, merge_gap=int((b - a) * 1.5)):
             if c1 - c0 >= (b - a) * 0.3 and np.count_nonzero(region[a:b, c0:c1]) >= char_h:
