@@ -129,7 +129,7 @@ def _groups(segments: list[Segment], tol: float) -> list[list[Segment]]:
     return list(groups.values())
 
 
-def find_tables(segments: list[Segment], tol: float, min_rows: int = 2, min_cols: int = 2) -> list[Table]:
+def find_tables(segments: list[Segment], tol: float, min_rows: int = 1, min_cols: int = 2) -> list[Table]:
     """Ruled tables from line segments: lattice of distinct line positions, merged where no wall separates."""
     tables = []
     for group in _groups(segments, tol):

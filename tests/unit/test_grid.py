@@ -146,3 +146,11 @@ def test_a_line_further_down_the_same_x_does_not_cancel_a_wall():
     wall = [Segment(False, 100, 0, 30), Segment(False, 100, 300, 400)]
     assert _coverage(wall, 100, 10, 30, tol=2) == 1.0
     assert _coverage(wall, 100, 40, 60, tol=2) == 0.0
+
+
+def test_a_single_row_table_is_a_table():
+    """A form's last page may hold only 评分等级 | 优 in one ruled row: it must come out as cells, not as loose
+    text (on scans the detector then missed 评分等级 and the grade was lost)."""
+    [table] = find_tables(_box([0, 300, 400], [0, 25]), tol=2)
+    assert [(c.row, c.col) for c in table.cells] == [(0, 0), (0, 1)]
+    assert find_tables(_box([0, 300], [0, 25]), tol=2) == []  # a lone box is not a table
