@@ -120,13 +120,20 @@ def has_form_content(rows: list[_Row]) -> bool:
     return any(any(m in k for m in FORM_MARKERS) for row in rows for k in row.keys if len(k) <= 24)
 
 
-def _columns(rows: list[_Row], tol: float) -> list[float]:
+def _offset(x: float, table: Table, width: float) -> float:
+    """Where `x` lies in its table, on a common scale: the offset from the left edge, as if the table were
+    `width` wide. Pages of one form may differ in scale (a multi-page TIFF scanned at 300 and at 250 dpi)."""
+    own = table.xs[-1] - table.xs[0]
+    return (x - table.xs[0]) * (width / own if own > 0 else 1.0)
+
+
+def _columns(rows: list[_Row], tol: float, width: float) -> list[float]:
     """Column boundaries of a form, relative to each table's left edge, pooled over its pages."""
     xs: list[float] = []
     for row in rows:
         for cell, table in row.cells:
             if table is not None:
-                xs.append(cell.bbox[0] - table.xs[0])
+                xs.append(_offset(cell.bbox[0], table, width))
     xs.sort()
     out: list[list[float]] = []
     for x in xs:
@@ -140,8 +147,9 @@ def _columns(rows: list[_Row], tol: float) -> list[float]:
 def to_grid(rows: list[_Row]) -> Grid:
     """One form's rows as a Grid; columns pooled over pages so a continuation page lines up with the first."""
     widths = [t.xs[-1] - t.xs[0] for row in rows for _, t in row.cells if t is not None]
-    tol = max(2.0, 0.012 * (max(widths) if widths else 500.0))
-    bounds = _columns(rows, tol)
+    width = max(widths) if widths else 500.0
+    tol = max(2.0, 0.012 * width)
+    bounds = _columns(rows, tol, width)
     page_rows: dict[int, int] = {}
     out: list[list[Cell]] = []
     table_row_index: dict[tuple[int, int], int] = {}  # (id(table), lattice row) → grid row
@@ -159,8 +167,8 @@ def to_grid(rows: list[_Row]) -> Grid:
                 col = cell.col
                 span_rows, span_cols = 1, 1
             else:
-                col = int(np.argmin([abs(b - (cell.bbox[0] - table.xs[0])) for b in bounds]))
-                right = cell.bbox[2] - table.xs[0]
+                col = int(np.argmin([abs(b - _offset(cell.bbox[0], table, width)) for b in bounds]))
+                right = _offset(cell.bbox[2], table, width)
                 end = int(np.searchsorted(bounds, right - tol, side="left"))
                 span_cols = max(1, end - col)
                 last = table_row_index.get((id(table), cell.row + cell.row_span - 1), r)

@@ -154,3 +154,25 @@ def test_a_single_row_table_is_a_table():
     [table] = find_tables(_box([0, 300, 400], [0, 25]), tol=2)
     assert [(c.row, c.col) for c in table.cells] == [(0, 0), (0, 1)]
     assert find_tables(_box([0, 300], [0, 25]), tol=2) == []  # a lone box is not a table
+
+
+def test_a_continuation_page_at_another_scale_keeps_its_columns():
+    """Pages of a multi-page TIFF may be scanned at different resolutions (here 300 and 250 dpi): a merged
+    label cell on the second page must still cover the level-2 column, not the one before it."""
+    xs = [0, 60, 160, 300, 500]
+    p1 = _page(1, [["项目名称", "甲"]], title=True)
+    [t1] = find_tables(_box(xs, [100, 120, 140]), tol=2)
+    p1.tables = [t1]
+    for cell in t1.cells:
+        cell.text = ["绩效指标", "一级指标", "二级指标", "三级指标"][cell.col] if cell.row == 0 else f"r{cell.row}c{cell.col}"
+    k = 250 / 300
+    # Second page: the level-2 cell (column 2) spans two rows; everything drawn at 5/6 of the size.
+    p2xs, p2ys = [x * k for x in xs], [y * k for y in (100, 120, 140)]
+    [t2] = find_tables(_box(p2xs, p2ys, skip_h={(1, 2)}), tol=2)
+    for cell in t2.cells:
+        cell.text = "可持续影响指标" if cell.col == 2 else f"q{cell.row}c{cell.col}"
+    p2 = PageLayout(number=2, width=595 * k, height=842 * k, kind=SourceKind.OCR, tables=[t2])
+    [grid] = assemble([p1, p2])
+    spanning = [c for row in grid.rows for c in row if c.text == "可持续影响指标"]
+    assert [(c.col, c.row_span) for c in spanning] == [(2, 2)]
+    assert [c.col for c in grid.rows[-1]] == [0, 1, 3]  # the row below: its level-2 column is covered
