@@ -6,6 +6,7 @@ import numpy as np
 
 # What the recogniser makes of a lone comparison sign (and the signs themselves, which it also swaps).
 LOOKALIKES = frozenset("2zZ≥≤><7")
+_BARRED = {">": "≥", "<": "≤"}
 
 
 def _binary(crop: np.ndarray) -> np.ndarray | None:
@@ -41,6 +42,17 @@ def _row_span(row: np.ndarray) -> tuple[float, float] | None:
     return (float(xs[0]), float(xs[-1])) if xs.size else None
 
 
+def _edges(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each row's leftmost and rightmost ink as a share of the width; None when a row is blank."""
+    w = mask.shape[1]
+    spans = [_row_span(row) for row in mask]
+    if w < 2 or any(s is None for s in spans):
+        return None
+    lefts = np.array([s[0] for s in spans]) / (w - 1)  # type: ignore[index]
+    rights = np.array([s[1] for s in spans]) / (w - 1)  # type: ignore[index]
+    return lefts, rights
+
+
 def _chevron(mask: np.ndarray) -> str | None:
     """`>` or `<` when the mask is a chevron: both arms start on one side, the apex points to the other."""
     h, w = mask.shape
@@ -48,19 +60,17 @@ def _chevron(mask: np.ndarray) -> str | None:
         return None
     if w < 0.45 * h:
         return None  # a `)` is an arc of the same shape, but tall and narrow
-    spans = [_row_span(row) for row in mask]
-    if any(s is None for s in spans):
+    edges = _edges(mask)
+    if edges is None:
         return None  # a chevron has ink on every row
+    lefts, rights = edges
     # Each row crosses one arm once (a `4` or the arc of a `2` crosses two strokes).
     runs = [int(np.count_nonzero(np.diff(row.astype(np.int8)) == 1)) + int(row[0]) for row in mask]
     if sum(r > 1 for r in runs) > max(1, h // 8):
         return None
-    lefts = np.array([s[0] for s in spans]) / (w - 1)  # type: ignore[index]
-    rights = np.array([s[1] for s in spans]) / (w - 1)  # type: ignore[index]
     middle = slice(int(h * 0.35), max(int(h * 0.35) + 1, int(round(h * 0.65))))
-    # `>`: both arms end on the left (first and last rows), the rows in the middle reach the right edge and keep
-    # off the left one. `<` is its mirror.
-    # The arms' ends are flush with the left edge and short (the arc of a `2` or `3` starts inward).
+    # `>`: both arms end flush with the left edge in short strokes (the arc of a `2` or `3` starts inward), the
+    # rows in the middle reach the right edge and keep off the left one. `<` is its mirror.
     if lefts[0] <= 0.15 and rights[0] <= 0.45 and lefts[-1] <= 0.15 and rights[-1] <= 0.6 \
             and rights[middle].max() >= 0.85 and lefts[middle].min() >= 0.2:
         return ">"
@@ -80,11 +90,10 @@ def _slanted_bar(mask: np.ndarray) -> bool:
     h, w = mask.shape
     if h < 6 or w < 4 or w < 0.45 * h:
         return False
-    spans = [_row_span(row) for row in mask]
-    if any(s is None for s in spans):
+    edges = _edges(mask)
+    if edges is None:
         return False
-    lefts = np.array([s[0] for s in spans]) / (w - 1)  # type: ignore[index]
-    rights = np.array([s[1] for s in spans]) / (w - 1)  # type: ignore[index]
+    lefts, rights = edges
     apex = int(np.argmax(rights))
     if not (lefts[0] <= 0.15 and rights[0] <= 0.45 and lefts[-1] <= 0.15 and rights[-1] <= 0.6):
         return False
@@ -135,9 +144,6 @@ def comparison_sign(crop: np.ndarray) -> str | None:
     if _slanted_bar(mask[:, ::-1]):
         return "≤"
     return _chevron(mask)
-
-
-_BARRED = {">": "≥", "<": "≤"}
 
 
 def sign_checked(text: str, crop: np.ndarray) -> str:
