@@ -59,15 +59,15 @@ def _is_cjk(ch: str) -> bool:
 
 
 # A number holds one decimal point; a second one at its start or end is a speck (`.8.00`, `≥.98.00%`,
-# `87.42%.`, `=90.00(%)·`).
-_DOT_BEFORE_NUMBER = re.compile(r"^([=<>≥≤]*)[.·](?=\d+\.\d)")
+# `87.42%.`, `=90.00(%)·`), and so is a dot before a comparison sign (`.>98.00(%)`).
+_DOT_BEFORE_NUMBER = re.compile(r"^([=<>≥≤]*)[.·](?=\d+\.\d)|^()[.·]+(?=[=<>≥≤]+\d)")
 _DOT_AFTER_NUMBER = re.compile(r"(?<=\d\.\d)(\d*(?:%|\(%\)|（%）)?)[.·]+$|(?<=[%)）])[.·]+$")
 
 
 def drop_speck_readings(text: str) -> str:
     """A recognised line without a speck read as `.`, `·` or a tick at an end where it touches a Chinese character,
     or as a second decimal point at either end of a number."""
-    text = _DOT_BEFORE_NUMBER.sub(r"\1", text)
+    text = _DOT_BEFORE_NUMBER.sub(lambda m: m.group(1) or "", text)
     text = _DOT_AFTER_NUMBER.sub(lambda m: m.group(1) or "", text)
     while len(text) >= 2 and text[-1] in _SPECK_READINGS and _is_cjk(text[-2]):
         text = text[:-1]

@@ -15,6 +15,7 @@ from extractor.ocr.base import drop_speck_readings, pair_quotes
     ("87.42%.", "87.42%"),
     ("=90.00(%)·", "=90.00(%)"),
     ("8.00.", "8.00"),
+    (".>98.00(%)", ">98.00(%)"),
 ])
 def test_a_speck_at_the_end_of_chinese_text_is_dropped(raw: str, clean: str) -> None:
     assert drop_speck_readings(raw) == clean
