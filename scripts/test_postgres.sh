@@ -30,4 +30,9 @@ fi
 if [ "$(as_pg psql -p "$PORT" -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'")" != "1" ]; then
   as_pg psql -p "$PORT" -qc "CREATE DATABASE $DB OWNER $ROLE"
 fi
+# Throw-away test databases a test could not drop (an autovacuum worker held them) are dropped here, as the
+# superuser, whose FORCE may end any session.
+for leftover in $(as_pg psql -p "$PORT" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'extractor\_t\_%'"); do
+  as_pg psql -p "$PORT" -qc "DROP DATABASE IF EXISTS \"$leftover\" WITH (FORCE)" || true
+done
 echo "postgresql+psycopg://$ROLE:$ROLE@127.0.0.1:$PORT/$DB"
