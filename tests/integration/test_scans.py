@@ -55,7 +55,8 @@ def test_seed_scans_read_back_near_gold(seed_scan_result):
     assert result.status.value == "ok" and len(result.forms) == 10
     assert [f.pages for f in result.forms] == [[i] for i in range(1, 11)]
     accuracy, notes = _accuracy([(f.record, _gold(f.index)) for f in result.forms])
-    assert accuracy >= 0.98, notes
+    # 882/882 measured with PP-OCRv6 (README); the bound leaves room for a few fields on another CPU.
+    assert accuracy >= 0.995, notes
     # No invented rows: every form has exactly its printed indicators.
     assert [len(f.record.indicators) for f in result.forms] == [len(_gold(i).indicators) for i in range(1, 11)]
 
