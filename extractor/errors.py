@@ -56,6 +56,12 @@ class NoFormFoundError(DocumentLoadError):
     code = "NO_FORM_FOUND"
 
 
+class UnsupportedTemplateError(DocumentLoadError):
+    """A form of a family the project recognises but does not map (部门整体支出绩效自评表)."""
+
+    code = "UNSUPPORTED_TEMPLATE"
+
+
 class EncryptedDocumentError(DocumentLoadError):
     """The PDF is password-protected."""
 

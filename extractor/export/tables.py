@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from extractor.domain.vocabulary import EVALUATION_FIELDS, FIELD_NAMES, INDICATOR_FIELDS
+from extractor.domain.vocabulary import FUND_COLUMNS as FUND_COLUMN_NAMES
+from extractor.domain.vocabulary import FUND_ROWS as FUND_ROW_NAMES
 from extractor.records.models import Severity
 from extractor.storage.views import DocumentInfo, StoredForm
 
-FUND_ROWS = (("total", "年度资金总额"), ("current_year", "当年财政拨款"), ("carryover", "上年结转资金"),
-             ("other", "其他资金"))
-FUND_COLUMNS = (("initial_budget", "年初预算数"), ("annual_budget", "全年预算数"), ("executed", "全年执行数"),
-                ("weight", "分值"), ("execution_rate", "执行率"), ("score", "得分"))
+FUND_ROWS = tuple(FUND_ROW_NAMES.items())
+FUND_COLUMNS = tuple(FUND_COLUMN_NAMES.items())
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,13 @@ class Table:
     rows: list[list[Any]]
 
 
-FORM_HEADERS = (["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "年度", "项目名称", "主管部门", "实施单位"]
+FORM_HEADERS = (["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "表样", "年度", "项目名称", "项目编码",
+                 "主管部门", "实施单位", "金额单位"]
                 + [f"{row}·{col}" for _, row in FUND_ROWS for _, col in FUND_COLUMNS]
-                + ["预期目标", "实际完成情况", "指标数", "总分分值", "总分得分", "评分等级", "状态", "错误数", "警告数",
-                   "发现代码", "映射方式", "提示词哈希"])
-INDICATOR_HEADERS = ["表单ID", "项目名称", "年度", "序号", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值",
-                     "分值", "得分", "偏差原因分析及改进措施"]
+                + ["其他资金行", "预期目标", "实际完成情况", "指标数", "总分分值", "总分得分", FIELD_NAMES["reviewed_score"],
+                   "评分等级", *EVALUATION_FIELDS.values(), "状态", "错误数", "警告数", "发现代码", "映射方式",
+                   "提示词哈希"])
+INDICATOR_HEADERS = ["表单ID", "项目名称", "年度", "序号", *INDICATOR_FIELDS.values()]
 FINDING_HEADERS = ["表单ID", "项目名称", "年度", "序号", "代码", "级别", "说明", "字段", "数据"]
 DOCUMENT_HEADERS = ["文件ID", "文件SHA256", "文件路径", "类型", "页数", "状态", "错误代码", "错误说明", "表单数"]
 
@@ -49,17 +51,28 @@ def form_row(item: StoredForm) -> list[Any]:
     errors = sum(1 for f in form.findings if f.severity is Severity.ERROR)
     warnings = sum(1 for f in form.findings if f.severity is Severity.WARNING)
     codes = " ".join(dict.fromkeys(f.code.value for f in form.findings if f.severity is not Severity.INFO))
-    return [item.id, item.document_id, item.sha256, _paths(item.paths), form.index, record.year, record.project_name,
-            record.department, record.implementing_unit, *funds, record.goals.expected, record.goals.actual,
-            len(record.indicators), record.total_weight, record.total_score, record.grade, form.status.value, errors,
-            warnings, codes, item.mapper, item.prompt_hash]
+    return [item.id, item.document_id, item.sha256, _paths(item.paths), form.index, form.template, record.year,
+            record.project_name, record.project_code, record.department, record.implementing_unit, record.money_unit,
+            *funds, _extra_rows(item), record.goals.expected, record.goals.actual, len(record.indicators),
+            record.total_weight, record.total_score, record.reviewed_score, record.grade,
+            *(getattr(record.evaluation, key) for key in EVALUATION_FIELDS), form.status.value, errors, warnings,
+            codes, item.mapper, item.prompt_hash]
+
+
+def _extra_rows(item: StoredForm) -> str | None:
+    """Fund rows beyond the four, one line each: label and the printed figures by column name."""
+    lines = []
+    for row in item.form.record.funds.extra:
+        figures = "；".join(f"{name} {getattr(row, key)}" for key, name in FUND_COLUMNS if getattr(row, key) is not None)
+        lines.append(f"{row.label}：{figures}" if figures else row.label)
+    return "\n".join(lines) or None
 
 
 def indicator_rows(item: StoredForm) -> list[list[Any]]:
     """The indicators table's lines for one form."""
     record = item.form.record
-    return [[item.id, record.project_name, record.year, i, ind.level1, ind.level2, ind.name, ind.target, ind.actual,
-             ind.weight, ind.score, ind.deviation] for i, ind in enumerate(record.indicators, start=1)]
+    return [[item.id, record.project_name, record.year, i, *(getattr(ind, key) for key in INDICATOR_FIELDS)]
+            for i, ind in enumerate(record.indicators, start=1)]
 
 
 def finding_rows(item: StoredForm) -> list[list[Any]]:

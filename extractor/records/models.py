@@ -1,4 +1,4 @@
-"""Record v1 (record.md) and the result envelope; every amount and score is a Decimal, never a float."""
+"""Record v1.1 (record.md) and the result envelope; every amount and score is a Decimal, never a float."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pydantic import (
     computed_field,
 )
 
-RECORD_VERSION = "1"
+from extractor.domain.vocabulary import GRADES, LEVEL1, LEVEL2, MONEY_UNITS
+
+RECORD_VERSION = "1.1"
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 
 
@@ -38,14 +40,11 @@ DecimalStr = Annotated[
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN}),
 ]
 
-Level1 = Literal["产出指标", "效益指标", "满意度指标", "成本指标"]
-Level2 = Literal[
-    "数量指标", "质量指标", "时效指标", "成本指标",
-    "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
-    "服务对象满意度指标",
-    "经济成本指标", "社会成本指标", "生态环境成本指标",
-]
-Grade = Literal["优", "良", "中", "差"]
+# Derived from the vocabulary (the one source of labels): a label outside it cannot enter a record.
+Level1 = Literal[LEVEL1]  # type: ignore[valid-type]
+Level2 = Literal[LEVEL2]  # type: ignore[valid-type]
+Grade = Literal[GRADES]  # type: ignore[valid-type]
+MoneyUnit = Literal[MONEY_UNITS]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -63,13 +62,20 @@ class FundRow(_Strict):
     score: DecimalStr | None = Field(default=None, description="得分")
 
 
+class ExtraFundRow(FundRow):
+    """(v1.1) A fund row beyond the four (财政专户管理资金, 单位资金), with its label as printed."""
+
+    label: str = Field(description="the row's label as printed (without 其中：)")
+
+
 class Funds(_Strict):
-    """项目资金（万元）: four rows."""
+    """项目资金（万元）: four rows, and (v1.1) the rows some families print beyond them."""
 
     total: FundRow = Field(default_factory=FundRow, description="年度资金总额")
     current_year: FundRow = Field(default_factory=FundRow, description="其中：当年财政拨款")
     carryover: FundRow = Field(default_factory=FundRow, description="上年结转资金")
     other: FundRow = Field(default_factory=FundRow, description="其他资金")
+    extra: list[ExtraFundRow] = Field(default_factory=list, description="(v1.1) further fund rows, printed order")
 
 
 class Goals(_Strict):
@@ -85,26 +91,41 @@ class Indicator(_Strict):
     level1: Level1 | None = Field(default=None, description="一级指标 (canonical)")
     level2: Level2 | None = Field(default=None, description="二级指标 (canonical)")
     name: str | None = Field(default=None, description="三级指标, as printed")
-    target: str | None = Field(default=None, description="年度指标值, as printed")
+    target: str | None = Field(default=None, description="年度指标值, as printed (split columns joined)")
     actual: str | None = Field(default=None, description="实际完成值, as printed")
     weight: DecimalStr | None = Field(default=None, description="分值")
     score: DecimalStr | None = Field(default=None, description="得分")
     deviation: str | None = Field(default=None, description="偏差原因分析及改进措施")
+    nature: str | None = Field(default=None, description="(v1.1) 指标性质 where printed in its own column")
+    unit: str | None = Field(default=None, description="(v1.1) 度量单位 where printed in its own column")
+    method: str | None = Field(default=None, description="(v1.1) 得分计算方法 where printed")
+
+
+class Evaluation(_Strict):
+    """(v1.1) The closing block some families print."""
+
+    conclusion: str | None = Field(default=None, description="评价结论")
+    problems: str | None = Field(default=None, description="存在问题")
+    measures: str | None = Field(default=None, description="改进措施")
 
 
 class Record(_Strict):
-    """One 财政项目支出绩效自评表 (record v1); null where a value could not be read or was rejected."""
+    """One 财政项目支出绩效自评表 (record v1.1); null where a value could not be read or was rejected."""
 
     year: int | None = Field(default=None, description="年度")
-    project_name: str | None = Field(default=None, description="项目名称")
+    project_name: str | None = Field(default=None, description="项目名称, as printed (a code prefix included)")
+    project_code: str | None = Field(default=None, description="(v1.1) project code printed in or before 项目名称")
     department: str | None = Field(default=None, description="主管部门")
     implementing_unit: str | None = Field(default=None, description="实施单位")
+    money_unit: MoneyUnit | None = Field(default=None, description="(v1.1) unit of the 项目资金 amounts: 万元 or 元")
     funds: Funds = Field(default_factory=Funds)
     goals: Goals = Field(default_factory=Goals)
     indicators: list[Indicator] = Field(default_factory=list)
     total_weight: DecimalStr | None = Field(default=None, description="总分 row, 分值 column")
-    total_score: DecimalStr | None = Field(default=None, description="总分 row, 得分 column")
+    total_score: DecimalStr | None = Field(default=None, description="总分 row, 得分 column (or 合计, 自评得分)")
+    reviewed_score: DecimalStr | None = Field(default=None, description="(v1.1) 财政审核评分")
     grade: Grade | None = Field(default=None, description="评分等级")
+    evaluation: Evaluation = Field(default_factory=Evaluation, description="(v1.1) 评价结论 / 存在问题 / 改进措施")
 
 
 class Severity(StrEnum):
@@ -133,6 +154,7 @@ class FindingCode(StrEnum):
     LABEL_REPAIRED = "LABEL_REPAIRED"
     UNGROUNDED_VALUE = "UNGROUNDED_VALUE"
     MISSING_FIELD = "MISSING_FIELD"
+    LOW_CONFIDENCE = "LOW_CONFIDENCE"
 
 
 SEVERITY: dict[FindingCode, Severity] = {
@@ -151,7 +173,16 @@ SEVERITY: dict[FindingCode, Severity] = {
     FindingCode.LABEL_REPAIRED: Severity.INFO,
     FindingCode.UNGROUNDED_VALUE: Severity.ERROR,
     FindingCode.MISSING_FIELD: Severity.ERROR,
+    FindingCode.LOW_CONFIDENCE: Severity.WARNING,
 }
+
+# Codes that send a form to review whatever their severity (record.md: no error and no LOW_CONFIDENCE is ok).
+REVIEW_CODES: frozenset[FindingCode] = frozenset({FindingCode.LOW_CONFIDENCE})
+
+
+def needs_review(findings: list[Finding]) -> bool:
+    """True when a finding keeps the form from being ok: an error, or an uncertain reading."""
+    return any(f.severity is Severity.ERROR or f.code in REVIEW_CODES for f in findings)
 
 
 class Finding(BaseModel):
@@ -247,6 +278,7 @@ class FormResult(BaseModel):
     pages: list[int] = Field(default_factory=list)
     lines: tuple[int, int] | None = Field(default=None, description="first and last line in a text export")
     status: FormStatus
+    template: str | None = Field(default=None, description="(v1.1) the form family it was read as (templates.md)")
     record: Record
     findings: list[Finding] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)

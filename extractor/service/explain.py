@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from extractor.domain.vocabulary import field_name
 from extractor.records.models import FindingCode
 
 EXPLANATIONS: dict[FindingCode, str] = {
@@ -22,6 +21,7 @@ EXPLANATIONS: dict[FindingCode, str] = {
     FindingCode.LABEL_REPAIRED: "原表上的标签被截断或有错字，已按标准词表补全；原印文字保留在旁。",
     FindingCode.UNGROUNDED_VALUE: "这个值在原件里找不到，已被舍弃（置空）。请对照原件填入正确的值。",
     FindingCode.MISSING_FIELD: "必填项没有读到。请对照原件填入，或确认原表此处确为空白。",
+    FindingCode.LOW_CONFIDENCE: "这个值识别得不够确定（识别置信度低、两次识别不一致或字形不符合该栏的格式）。请对照原件确认或从候选中选择。",
 }
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -29,16 +29,6 @@ STATUS_NAMES = {"ok": "通过", "needs_review": "需复核", "partial": "部分�
                 "queued": "排队中", "running": "处理中", "done": "完成"}
 DOCUMENT_STATUS_NAMES = {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
 
-_TOP = {"year": "年度", "project_name": "项目名称", "department": "主管部门", "implementing_unit": "实施单位",
-        "total_weight": "总分·分值", "total_score": "总分·得分", "grade": "评分等级",
-        "goals.expected": "年度总体目标·预期目标", "goals.actual": "年度总体目标·实际完成情况"}
-_FUND_ROWS = {"total": "年度资金总额", "current_year": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
-_FUND_COLUMNS = {"initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数",
-                 "weight": "分值", "execution_rate": "执行率", "score": "得分"}
-_INDICATOR = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
-              "actual": "实际完成值", "weight": "分值", "score": "得分", "deviation": "偏差原因"}
-_FUND_PATH = re.compile(r"funds\.(\w+)\.(\w+)")
-_INDICATOR_PATH = re.compile(r"indicators\[(\d+)\]\.(\w+)")
 
 
 def explain(code: FindingCode | str) -> str:
@@ -51,10 +41,4 @@ def explain(code: FindingCode | str) -> str:
 
 def field_label(path: str) -> str:
     """A record path in Chinese: funds.total.executed → 年度资金总额·全年执行数, indicators[2].score → 第3行指标·得分."""
-    if path in _TOP:
-        return _TOP[path]
-    if m := _FUND_PATH.fullmatch(path):
-        return f"{_FUND_ROWS.get(m.group(1), m.group(1))}·{_FUND_COLUMNS.get(m.group(2), m.group(2))}"
-    if m := _INDICATOR_PATH.fullmatch(path):
-        return f"第{int(m.group(1)) + 1}行指标·{_INDICATOR.get(m.group(2), m.group(2))}"
-    return path
+    return field_name(path)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from extractor.checking import check
+from extractor.checking.context import context_for
 from extractor.errors import ExtractorError
 from extractor.layout import Grid
 from extractor.records.models import (
@@ -20,6 +21,7 @@ from extractor.records.models import (
     MapMethod,
     Record,
     Severity,
+    needs_review,
 )
 from extractor.records.paths import get_path, iter_values, set_path
 
@@ -67,7 +69,7 @@ def parse_value(path: str, raw: Any) -> Any:
 
 def recheck(form: FormResult, grid: Grid | None, corrected: set[str], previous: list[Finding]) -> FormResult:
     """The checker's verdict on an edited form; values rejected earlier and still empty stay reported."""
-    result = check(form.record, form.provenance, grid)
+    result = check(form.record, form.provenance, grid, context_for(form.template))
     findings = list(result.report.findings)
     # Grounding already emptied a rejected value; re-checking would only call it "missing". Keep the reason.
     carried = [f for f in previous if f.code is FindingCode.UNGROUNDED_VALUE
@@ -75,7 +77,7 @@ def recheck(form: FormResult, grid: Grid | None, corrected: set[str], previous: 
     dropped = {p for f in carried for p in f.fields}
     findings = [f for f in findings if not (f.code is FindingCode.MISSING_FIELD and set(f.fields) <= dropped)]
     findings = sorted(findings + carried, key=lambda f: _ORDER[f.severity])
-    status = FormStatus.NEEDS_REVIEW if any(f.severity is Severity.ERROR for f in findings) else FormStatus.OK
+    status = FormStatus.NEEDS_REVIEW if needs_review(findings) else FormStatus.OK
     return form.model_copy(update={"record": result.record, "provenance": result.provenance, "findings": findings,
                                    "status": status})
 

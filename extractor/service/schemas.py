@@ -95,6 +95,7 @@ class FormOut(BaseModel):
     document_id: int
     index: int
     status: str = Field(description="ok | needs_review (an error finding is present)")
+    template: str | None = Field(default=None, description="the form family it was read as (templates.md)")
     has_errors: bool
     pages: list[int]
     lines: tuple[int, int] | None
@@ -173,6 +174,7 @@ def form_out(stored: StoredForm, approval: ApprovalInfo | None, corrections: lis
     """A stored form as the API shows it."""
     form = stored.form
     return FormOut(id=stored.id, document_id=stored.document_id, index=form.index, status=form.status.value,
+                   template=form.template,
                    has_errors=form.has_errors, pages=form.pages, lines=form.lines, record=form.record,
                    findings=finding_out(form), provenance=form.provenance, flags=field_flags(form),
                    highlights=highlights(form), approval=ApprovalOut.of(approval) if approval else None,

@@ -11,6 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
 
+from extractor.domain.vocabulary import FUND_COLUMNS as FUND_COLUMN_NAMES
+from extractor.domain.vocabulary import FUND_ROWS as FUND_ROW_NAMES
+from extractor.domain.vocabulary import INDICATOR_FIELDS
 from extractor.records.models import FindingCode, Severity
 from extractor.service import actions
 from extractor.service.deps import Store, check_csrf, csrf_token, session_user
@@ -18,15 +21,15 @@ from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STA
 from extractor.service.schemas import FormOut, SourceOut
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import UserInfo, aware
+from extractor.templates import default_registry
 
 router = APIRouter(include_in_schema=False)
 
-FUND_ROWS = [("total", "年度资金总额"), ("current_year", "其中：当年财政拨款"), ("carryover", "上年结转资金"),
-             ("other", "其他资金")]
-FUND_COLUMNS = [("initial_budget", "年初预算数"), ("annual_budget", "全年预算数"), ("executed", "全年执行数"),
-                ("weight", "分值"), ("execution_rate", "执行率"), ("score", "得分")]
-INDICATOR_COLUMNS = [("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
-                     ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("deviation", "偏差原因分析及改进措施")]
+FUND_ROWS = list(FUND_ROW_NAMES.items())
+FUND_COLUMNS = list(FUND_COLUMN_NAMES.items())
+INDICATOR_COLUMNS = list(INDICATOR_FIELDS.items())
+# Columns only some families print: shown when a form has them.
+OPTIONAL_INDICATOR_COLUMNS = frozenset({"nature", "unit", "method"})
 KIND_NAMES = {"text_export": "文本导出", "pdf": "PDF", "image": "扫描图像"}
 
 
@@ -51,7 +54,8 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(show=show, label=field_label, status_names=STATUS_NAMES, severity_names=SEVERITY_NAMES,
                        document_status_names=DOCUMENT_STATUS_NAMES,
                        kind_names=KIND_NAMES, fund_rows=FUND_ROWS, fund_columns=FUND_COLUMNS,
-                       indicator_columns=INDICATOR_COLUMNS)
+                       indicator_columns=INDICATOR_COLUMNS, optional_indicator_columns=OPTIONAL_INDICATOR_COLUMNS,
+                       template_names={d.id: d.name for d in default_registry().definitions.values()})
     env.filters["dt"] = _dt
     return Jinja2Templates(env=env)
 

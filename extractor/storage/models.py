@@ -126,10 +126,14 @@ class Form(Base):
     has_errors: Mapped[bool] = mapped_column(Boolean)
     year: Mapped[int | None] = mapped_column(Integer)
     project_name: Mapped[str | None] = mapped_column(Text, index=True)
+    project_code: Mapped[str | None] = mapped_column(Text, index=True)
     department: Mapped[str | None] = mapped_column(Text, index=True)
     implementing_unit: Mapped[str | None] = mapped_column(Text)
+    money_unit: Mapped[str | None] = mapped_column(String(8))
+    template: Mapped[str | None] = mapped_column(String(40), index=True)
     total_weight: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     total_score: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    reviewed_score: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     grade: Mapped[str | None] = mapped_column(String(4))
     mapper: Mapped[str | None] = mapped_column(String(40))
     prompt_hash: Mapped[str | None] = mapped_column(String(64))
@@ -164,6 +168,9 @@ class IndicatorRow(Base):
     weight: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     score: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     deviation: Mapped[str | None] = mapped_column(Text)
+    nature: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str | None] = mapped_column(Text)
 
 
 class FindingRow(Base):

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from extractor.records.models import DocumentResult, Finding, FormResult, Provenance, Record
+from extractor.records.models import RECORD_VERSION, DocumentResult, Finding, FormResult, Provenance, Record
 from extractor.settings import Settings
 from extractor.storage.database import open_engine
 from extractor.storage.errors import StorageError
@@ -80,7 +80,8 @@ class KnownDocument:
 
 def _indicator_rows(record: Record) -> list[dict[str, Any]]:
     return [{"position": i, "level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": ind.target,
-             "actual": ind.actual, "weight": ind.weight, "score": ind.score, "deviation": ind.deviation}
+             "actual": ind.actual, "weight": ind.weight, "score": ind.score, "deviation": ind.deviation,
+             "nature": ind.nature, "unit": ind.unit, "method": ind.method}
             for i, ind in enumerate(record.indicators)]
 
 
@@ -107,14 +108,18 @@ def _form_columns(form: FormResult, mapper: str | None) -> dict[str, Any]:
         "has_errors": form.has_errors,
         "year": record.year,
         "project_name": record.project_name,
+        "project_code": record.project_code,
         "department": record.department,
         "implementing_unit": record.implementing_unit,
+        "money_unit": record.money_unit,
+        "template": form.template,
         "total_weight": record.total_weight,
         "total_score": record.total_score,
+        "reviewed_score": record.reviewed_score,
         "grade": record.grade,
         "mapper": form.provenance.mapper or mapper,
         "prompt_hash": _prompt_hash(llm),
-        "record_version": "1",
+        "record_version": RECORD_VERSION,
         "record": record.model_dump(mode="json"),
         "provenance": form.provenance.model_dump(mode="json"),
         "pages": list(form.pages),
@@ -140,6 +145,7 @@ def _form_result(row: Form) -> FormResult:
         pages=row.pages or [],
         lines=tuple(row.lines) if row.lines else None,
         status=row.status,
+        template=row.template,
         record=Record.model_validate(row.record),
         findings=[Finding(code=f.code, severity=f.severity, message=f.message, fields=f.fields or [], data=f.data)
                   for f in row.findings],
