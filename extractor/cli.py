@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from extractor.checking import check
+from extractor.checking.context import context_for
 from extractor.errors import ExtractorError, RecordFileError
 from extractor.ingest.loader import load_path
 from extractor.pipeline import extract_many
@@ -227,7 +228,7 @@ def check_cmd(
             err.print(f"[yellow]no source for form {form.index} ({name or 'unnamed'}): values are not grounded; "
                       f"pass --source to check them against the document[/]")
         # Values the user changed keep their old citations: grounding catches what the source does not say.
-        result = check(form.record, form.provenance, grid)
+        result = check(form.record, form.provenance, grid, context_for(form.template))
         checked = form.model_copy(update={"record": result.record, "findings": result.report.findings,
                                           "provenance": result.provenance, "status": result.report.status})
         key = str(src_path or name or file)

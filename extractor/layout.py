@@ -56,6 +56,11 @@ class Grid(BaseModel):
     pages: list[int] = Field(default_factory=list)
     first_line: int | None = None
     last_line: int | None = None
+    text_layout: str | None = Field(default=None, description="a text export's layout (ingest/text_layout.py)")
+    assigned: dict[str, str] = Field(default_factory=dict,
+                                     description="cell id → indicator column, where rows were rebuilt from a stream")
+    parts: dict[str, list[Cell]] = Field(default_factory=dict,
+                                         description="a label joined from wrapped pieces → the printed pieces")
     notes: list[str] = Field(default_factory=list)
 
     def cells(self) -> Iterator[Cell]:

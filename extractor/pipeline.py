@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.checking import check
-from extractor.errors import DocumentLoadError, ExtractorError, InternalError
+from extractor.checking.context import CheckContext
+from extractor.errors import DocumentLoadError, ExtractorError, InternalError, UnsupportedTemplateError
 from extractor.ingest.loader import LoadedDocument, load_bytes, read_bytes
 from extractor.layout import Grid
 from extractor.mapping import Mapper, get_mapper
@@ -22,6 +23,7 @@ from extractor.records.models import (
     FormResult,
     FormStatus,
     Severity,
+    needs_review,
 )
 from extractor.settings import Settings, get_settings
 from extractor.tables.rows import RawForm, read_rows
@@ -67,14 +69,15 @@ def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer, raw: RawF
     with timer.stage("mapping"):
         mapped = mapper(raw, grid)
     with timer.stage("checking"):
-        checked = check(mapped.record, mapped.provenance, grid)
+        checked = check(mapped.record, mapped.provenance, grid, CheckContext.of(raw.family))
     findings = merge_findings(mapped.findings, checked.report.findings) if mapped.findings else checked.report.findings
     lines = (grid.first_line, grid.last_line) if grid.first_line is not None and grid.last_line is not None else None
     return FormResult(
         index=index,
         pages=grid.pages,
         lines=lines,
-        status=FormStatus.NEEDS_REVIEW if any(f.severity is Severity.ERROR for f in findings) else FormStatus.OK,
+        status=FormStatus.NEEDS_REVIEW if needs_review(findings) else FormStatus.OK,
+        template=raw.template.id if raw.template is not None else None,
         record=checked.record,
         findings=findings,
         provenance=checked.provenance,
@@ -148,9 +151,22 @@ def extract_bytes(data: bytes, source: str, settings: Settings | None = None, ma
         status = DocumentStatus.PARTIAL
     else:
         status = DocumentStatus.OK
-    error = {"code": "FORMS_FAILED", "message": f"{len(errors)} form(s) could not be processed", "forms": errors} if errors else None
+    error = _forms_error(errors, failed_all=not forms)
     return DocumentResult(source=source, sha256=doc.sha256, kind=doc.kind.value, status=status, error=error,
                           pages=doc.pages, forms=forms, timings=timings)
+
+
+def _forms_error(errors: list[dict[str, object]], failed_all: bool) -> dict[str, object] | None:
+    """The document's error: UNSUPPORTED_TEMPLATE when every form is of a family not mapped (the document is not
+    a project form at all), else FORMS_FAILED listing each form's reason."""
+    if not errors:
+        return None
+    codes = {e.get("code") for e in errors}
+    if failed_all and codes == {UnsupportedTemplateError.code}:
+        first = errors[0]
+        return {"code": first["code"], "message": first.get("message"), "details": first.get("details"),
+                "forms": errors}
+    return {"code": "FORMS_FAILED", "message": f"{len(errors)} form(s) could not be processed", "forms": errors}
 
 
 def extract(path: str | Path, settings: Settings | None = None, mapper: Mapper | None = None) -> DocumentResult:

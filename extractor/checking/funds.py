@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.checking.tolerance import rate_tolerance, round2
+from extractor.domain.vocabulary import FUND_COLUMNS, FUND_ROWS
 from extractor.records.models import Finding, FindingCode, FundRow, Record
 
-ROWS = ("total", "current_year", "carryover", "other")
-ROW_NAMES = {"total": "年度资金总额", "current_year": "当年财政拨款", "carryover": "上年结转资金", "other": "其他资金"}
-COLUMN_NAMES = {"initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数"}
+ROWS = tuple(FUND_ROWS)
+ROW_NAMES = dict(FUND_ROWS)
+COLUMN_NAMES = {key: FUND_COLUMNS[key] for key in ("initial_budget", "annual_budget", "executed")}
 HUNDRED = Decimal(100)
 
 
@@ -36,18 +38,27 @@ def fund_components(record: Record) -> list[Finding]:
     return findings
 
 
-def computed_rate(row: FundRow) -> Decimal | None:
-    """executed ÷ annual_budget × 100, uncapped; None when there is no rate to compute."""
-    if row.executed is None or row.annual_budget is None or row.annual_budget == 0:
+def budget_of(row: FundRow, basis: str = "annual_budget") -> Decimal | None:
+    """The budget a row's 执行率 divides by: 全年预算数, or the family's own basis (Beijing's 年初预算数(A))."""
+    if basis == "initial_budget" or row.annual_budget is None:
+        # A form that prints no 全年预算数 has only its 年初预算数 to divide by.
+        return row.initial_budget if basis == "initial_budget" or row.initial_budget is not None else None
+    return row.annual_budget
+
+
+def computed_rate(row: FundRow, basis: str = "annual_budget") -> Decimal | None:
+    """executed ÷ budget × 100, uncapped; None when there is no rate to compute."""
+    budget = budget_of(row, basis)
+    if row.executed is None or budget is None or budget == 0:
         return None
-    return row.executed / row.annual_budget * HUNDRED
+    return row.executed / budget * HUNDRED
 
 
-def execution_rate(record: Record) -> list[Finding]:
+def execution_rate(record: Record, context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """Printed 执行率 = 全年执行数 ÷ 全年预算数 × 100 (capped at 100), within rounding."""
     findings = []
     for key, row in _rows(record):
-        rate = computed_rate(row)
+        rate = computed_rate(row, context.rate_basis)
         if rate is None or row.execution_rate is None:
             continue
         tolerance = rate_tolerance(row.execution_rate)
@@ -57,21 +68,23 @@ def execution_rate(record: Record) -> list[Finding]:
             continue
         findings.append(Finding.of(
             FindingCode.EXECUTION_RATE,
-            f"{ROW_NAMES[key]}执行率印为 {row.execution_rate}，按 {row.executed}÷{row.annual_budget} 应为 {round2(capped)}",
+            f"{ROW_NAMES[key]}执行率印为 {row.execution_rate}，按 {row.executed}÷{budget_of(row, context.rate_basis)} "
+            f"应为 {round2(capped)}",
             [f"funds.{key}.execution_rate"],
             printed=str(row.execution_rate), expected=str(round2(capped)),
         ))
     return findings
 
 
-def budget_score(record: Record) -> list[Finding]:
+def budget_score(record: Record, context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """预算执行率 score = min(rate, 100) ÷ 100 × 分值, rounded to 2 decimals."""
     row = record.funds.total
     if row.weight is None or row.score is None:
         return []
-    if row.annual_budget is not None and row.annual_budget == 0:
+    budget = budget_of(row, context.rate_basis)
+    if budget is not None and budget == 0:
         return []
-    rate = row.execution_rate if row.execution_rate is not None else computed_rate(row)
+    rate = row.execution_rate if row.execution_rate is not None else computed_rate(row, context.rate_basis)
     if rate is None:
         return []
     expected = round2(min(rate, HUNDRED) / HUNDRED * row.weight)
@@ -85,15 +98,17 @@ def budget_score(record: Record) -> list[Finding]:
     )]
 
 
-def over_execution(record: Record) -> list[Finding]:
+def over_execution(record: Record, context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """全年执行数 > 全年预算数 (shown as 100 % in practice): a warning."""
     findings = []
     for key, row in _rows(record):
-        if row.executed is not None and row.annual_budget is not None and row.executed > row.annual_budget:
+        budget = budget_of(row, context.rate_basis)
+        if row.executed is not None and budget is not None and row.executed > budget:
+            column = "annual_budget" if budget is row.annual_budget else "initial_budget"
             findings.append(Finding.of(
                 FindingCode.OVER_EXECUTION,
-                f"{ROW_NAMES[key]}：全年执行数 {row.executed} 超过全年预算数 {row.annual_budget}",
-                [f"funds.{key}.executed", f"funds.{key}.annual_budget"],
-                executed=str(row.executed), annual_budget=str(row.annual_budget),
+                f"{ROW_NAMES[key]}：全年执行数 {row.executed} 超过{COLUMN_NAMES[column]} {budget}",
+                [f"funds.{key}.executed", f"funds.{key}.{column}"],
+                executed=str(row.executed), annual_budget=str(budget),
             ))
     return findings

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from extractor.domain.numbers import money_of, number_of
 from extractor.domain.repair import MatchStatus, match_label
 from extractor.domain.text import norm_key
 from extractor.domain.vocabulary import VocabKind, grade_of, parent_of
@@ -23,11 +24,13 @@ from extractor.records.models import (
     Record,
 )
 from extractor.records.paths import get_path, iter_values, set_path
-from extractor.tables.rows import number_of
 
 _DECIMAL_FIELDS = re.compile(
-    r"(^|\.)(initial_budget|annual_budget|executed|weight|execution_rate|score|total_weight|total_score)$"
+    r"(^|\.)(initial_budget|annual_budget|executed|weight|execution_rate|score|total_weight|total_score|"
+    r"reviewed_score)$"
 )
+# Amounts may print their unit in the cell (150万): grounded by the amount.
+_AMOUNT_FIELDS = re.compile(r"^funds\..*\.(initial_budget|annual_budget|executed)$")
 _LABEL_FIELDS = re.compile(r"\.(level1|level2)$")
 # A value may be part of a cell (a long cell holding two values) only when it is long enough to mean something.
 _MIN_PART = 4
@@ -67,14 +70,17 @@ class SourceCells:
 
 
 def _cited(source: SourceCells, src: FieldSource | None) -> list[Cell] | None:
-    """The cited cells, or None when nothing is cited; [] when a citation points nowhere."""
+    """The cited cells, or None when nothing is cited; [] when a citation points nowhere.
+
+    A piece of a cell (`L3C1#2`, cut out of text with no cell boundaries) is looked up in the whole cell.
+    """
     if src is None or not src.cells:
         return None
-    found = [source.by_id[ref.id] for ref in src.cells if ref.id in source.by_id]
+    found = [source.by_id[ref.id.split("#", 1)[0]] for ref in src.cells if ref.id.split("#", 1)[0] in source.by_id]
     return found if len(found) == len(src.cells) else []
 
 
-def _decimal(value: Decimal, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+def _decimal(value: Decimal, cells: list[Cell] | None, source: SourceCells, amount: bool = False) -> Alignment | None:
     if cells is None:
         cell = source.numbers.get(value)
         if cell is None:
@@ -82,7 +88,7 @@ def _decimal(value: Decimal, cells: list[Cell] | None, source: SourceCells) -> A
         return Alignment.EXACT if norm_key(cell.text) == format(value, "f") else Alignment.NORMALISED
     if len(cells) != 1:
         return None
-    number = number_of(cells[0].text)
+    number = money_of(cells[0].text) if amount else number_of(cells[0].text)
     if number is None or number != value:
         return None
     return Alignment.EXACT if norm_key(cells[0].text) == format(value, "f") else Alignment.NORMALISED
@@ -109,11 +115,26 @@ def _text(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignmen
 
 def _label(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
     candidates = cells if cells is not None else list(source.by_id.values())
-    for cell in candidates:
-        m = match_label(cell.text, VocabKind.INDICATOR_LABEL)
+    texts = [cell.text for cell in candidates]
+    if cells is not None and len(cells) > 1:
+        texts.insert(0, "".join(c.text for c in cells))  # a label printed in wrapped pieces (经济效益 / 指标)
+    for text in texts:
+        m = match_label(text, VocabKind.INDICATOR_LABEL)
         if m.canonical == value:
             return Alignment.REPAIRED if m.status is MatchStatus.REPAIRED else (
                 Alignment.EXACT if m.status is MatchStatus.EXACT else Alignment.NORMALISED)
+    return None
+
+
+def _money_unit(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+    # 项目资金（万元）, 年度预算数(万元), 150万: the unit is printed in the cited cell (a 元 is inside 万元 too).
+    candidates = cells if cells is not None else list(source.by_id.values())
+    for cell in candidates:
+        text = norm_key(cell.text)
+        if value == "万元" and "万" in text:
+            return Alignment.NORMALISED
+        if value == "元" and "元" in text and "万元" not in text:
+            return Alignment.NORMALISED
     return None
 
 
@@ -147,10 +168,12 @@ def align_value(path: str, value: Any, src: FieldSource | None, source: SourceCe
         return _year(int(value), cells, source)
     if path == "grade":
         return _grade(str(value), cells, source)
+    if path == "money_unit":
+        return _money_unit(str(value), cells, source)
     if _LABEL_FIELDS.search(path):
         return _label(str(value), cells, source)
     if _DECIMAL_FIELDS.search(path):
-        return _decimal(Decimal(value), cells, source)
+        return _decimal(Decimal(value), cells, source, amount=bool(_AMOUNT_FIELDS.match(path)))
     return _text(str(value), cells, source)
 
 

@@ -7,9 +7,18 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field, computed_field
 
 from extractor.checking import completeness, funds, indicators, totals
+from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.checking.grounding import SourceCells, ground
 from extractor.layout import Grid
-from extractor.records.models import Alignment, Finding, FormStatus, Provenance, Record, Severity
+from extractor.records.models import (
+    Alignment,
+    Finding,
+    FormStatus,
+    Provenance,
+    Record,
+    Severity,
+    needs_review,
+)
 
 RecordRule = Callable[[Record], list[Finding]]
 ProvenanceRule = Callable[[Record, Provenance | None], list[Finding]]
@@ -29,6 +38,9 @@ RECORD_RULES: tuple[RecordRule, ...] = (
     indicators.missed_but_full_score,
 )
 PROVENANCE_RULES: tuple[ProvenanceRule, ...] = (indicators.level_mismatch, indicators.label_repaired)
+# Rules whose arithmetic depends on the form's family (the budget a rate divides by, a funds block unscored).
+_FAMILY_RULES = frozenset({totals.weight_sum, totals.score_sum, funds.execution_rate, funds.budget_score,
+                           funds.over_execution})
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -48,7 +60,7 @@ class Report(BaseModel):
     @property
     def status(self) -> FormStatus:
         """ok, or needs_review when there is an error."""
-        return FormStatus.NEEDS_REVIEW if self.has_errors else FormStatus.OK
+        return FormStatus.NEEDS_REVIEW if needs_review(self.findings) else FormStatus.OK
 
     def codes(self, severity: Severity | str | None = None) -> set[str]:
         """The finding codes present (optionally of one severity)."""
@@ -63,7 +75,8 @@ class CheckResult(BaseModel):
     report: Report
 
 
-def check(record: Record, provenance: Provenance | None = None, source: Grid | SourceCells | None = None) -> CheckResult:
+def check(record: Record, provenance: Provenance | None = None, source: Grid | SourceCells | None = None,
+          context: CheckContext = DEFAULT_CONTEXT) -> CheckResult:
     """Ground the record in its source (when given), then run every rule on what was kept."""
     provenance = provenance if provenance is not None else Provenance(mapper="unknown")
     findings: list[Finding] = []
@@ -81,10 +94,10 @@ def check(record: Record, provenance: Provenance | None = None, source: Grid | S
             path: src.model_copy(update={"alignment": alignment.get(path)}) for path, src in provenance.fields.items()
         }})
     for rule in RECORD_RULES:
-        findings += rule(kept)
+        findings += rule(kept, context) if rule in _FAMILY_RULES else rule(kept)  # type: ignore[call-arg]
     for prule in PROVENANCE_RULES:
         findings += prule(kept, provenance)
-    findings += completeness.missing_field(kept, provenance, rejected)
+    findings += completeness.missing_field(kept, provenance, rejected, context)
     findings.sort(key=lambda f: _ORDER[f.severity])
     report = Report(findings=findings, alignment=alignment, grounded=source is not None)
     return CheckResult(record=kept, provenance=provenance, report=report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.checking.tolerance import half_unit
 from extractor.records.models import Finding, FindingCode, Record
 
@@ -21,14 +22,17 @@ def expected_grade(total: Decimal) -> str:
     return "差"
 
 
-def _parts(record: Record, attr: str) -> list[Decimal] | None:
-    values = [getattr(record.funds.total, attr), *(getattr(i, attr) for i in record.indicators)]
+def _parts(record: Record, attr: str, context: CheckContext = DEFAULT_CONTEXT) -> list[Decimal] | None:
+    funds = [getattr(record.funds.total, attr)]
+    if not context.funds_scored and funds[0] is None:
+        funds = []  # a family whose funds block has no 分值/得分 (Ningxia): the indicators make the total
+    values = [*funds, *(getattr(i, attr) for i in record.indicators)]
     if any(v is None for v in values):
         return None  # a missing part is a MISSING_FIELD, not a wrong sum
     return values  # type: ignore[return-value]
 
 
-def weight_sum(record: Record) -> list[Finding]:
+def weight_sum(record: Record, context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """funds.total.weight + Σ indicator weights = total_weight = 100."""
     total = record.total_weight
     if total is None:
@@ -37,7 +41,7 @@ def weight_sum(record: Record) -> list[Finding]:
     if total != HUNDRED:
         findings.append(Finding.of(FindingCode.WEIGHT_SUM, f"总分分值为 {total}，应为 100", ["total_weight"],
                                    printed=str(total), expected="100"))
-    parts = _parts(record, "weight")
+    parts = _parts(record, "weight", context)
     if parts is not None and record.indicators:
         summed = sum(parts, Decimal(0))
         if abs(summed - total) > half_unit(total):
@@ -50,10 +54,10 @@ def weight_sum(record: Record) -> list[Finding]:
     return findings
 
 
-def score_sum(record: Record) -> list[Finding]:
+def score_sum(record: Record, context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """funds.total.score + Σ indicator scores = total_score."""
     total = record.total_score
-    parts = _parts(record, "score")
+    parts = _parts(record, "score", context)
     if total is None or parts is None or not record.indicators:
         return []
     summed = sum(parts, Decimal(0))

@@ -18,8 +18,9 @@ class Direction(StrEnum):
 
 
 _OPERATORS: list[tuple[str, str]] = [
-    (">=", ">="), ("≥", ">="), ("≧", ">="), ("<=", "<="), ("≤", "<="), ("≦", "<="),
-    ("=", "="), (">", ">"), ("<", "<"),
+    (">=", ">="), ("≥", ">="), ("≧", ">="), ("⩾", ">="), ("<=", "<="), ("≤", "<="), ("≦", "<="), ("⩽", "<="),
+    # ═ (a box-drawing double bar) is how some systems print an equals sign; ＝ ﹦ ＞ ＜ fold to ASCII under NFKC.
+    ("=", "="), ("═", "="), (">", ">"), ("<", "<"),
     ("大于等于", ">="), ("大于或等于", ">="), ("不低于", ">="), ("不少于", ">="), ("不小于", ">="), ("至少", ">="),
     ("达到", ">="),
     ("小于等于", "<="), ("小于或等于", "<="), ("不高于", "<="), ("不超过", "<="), ("不大于", "<="), ("至多", "<="),
@@ -38,7 +39,8 @@ _UNITS = {
 _UNIT_PREFIX = ("万", "千", "百", "亿")
 
 
-def _is_unit(rest: str) -> bool:
+def is_unit(rest: str) -> bool:
+    """True when text after a number reads as its unit: %, 个, 人次, (万元), 以上 …"""
     core = rest.replace("(", "").replace(")", "").replace("（", "").replace("）", "")
     for token, _ in _SUFFIX_OPERATORS:
         core = core.removesuffix(token)
@@ -113,7 +115,7 @@ def parse_notation(raw: str | None) -> Notation:
     except InvalidOperation:
         return Notation(raw=raw, operator=operator, text=text)
     rest = text[match.end():]
-    if not _is_unit(rest):
+    if not is_unit(rest):
         # "2024年完成", "3种安全宣传活动": a number inside prose, not a quantity with a unit.
         return Notation(raw=raw, operator=operator, text=_clean(raw) if operator is None else text)
     for token, op in _SUFFIX_OPERATORS:

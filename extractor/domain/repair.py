@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from rapidfuzz.distance import Levenshtein
 
+from extractor.domain.text import simplified
 from extractor.domain.vocabulary import VocabKind, vocabulary
 
 # Annotations that do not change a label's meaning: （A）, (B/A), (万元), (%), trailing colons.
 _ANNOTATION = re.compile(r"[(（][^()（）]{0,8}[)）]")
 _LEADING = re.compile(r"^其中[:：]?")
+# Numbering before a label: 1.项目年度目标完成情况, (一)项目资金, 二、绩效指标.
+_NUMBERING = re.compile(r"^(?:\d{1,2}[.、．](?!\d)|[(（][一二三四五六七八九十\d]{1,2}[)）]|[一二三四五六七八九十]{1,2}、)")
 _TRAILING_PUNCT = re.compile(r"[:：、,，;；.。]+$")
 # No label starts with punctuation: a leading one is a speck the OCR read as a comma or a dot (，总分).
 _LEADING_PUNCT = re.compile(r"^[:：、,，;；.。·]+")
@@ -53,10 +57,10 @@ class LabelMatch(BaseModel):
 
 
 def label_key(text: str) -> str:
-    """Normalise a printed label for matching: NFKC, no white space, no annotations, no '其中：'."""
-    key = "".join(unicodedata.normalize("NFKC", text).split())
+    """Normalise a printed label for matching: Simplified, NFKC, no white space, no annotations, no '其中：'."""
+    key = "".join(unicodedata.normalize("NFKC", simplified(text)).split())
     key = _ANNOTATION.sub("", key)
-    key = _LEADING.sub("", _LEADING_PUNCT.sub("", key))
+    key = _LEADING.sub("", _NUMBERING.sub("", _LEADING_PUNCT.sub("", key)))
     return _TRAILING_PUNCT.sub("", key)
 
 
@@ -65,13 +69,43 @@ def _max_distance(length: int) -> int:
     return 1 if length <= 5 else 2
 
 
-def match_label(printed: str, kind: VocabKind) -> LabelMatch:
+class LabelTable:
+    """Printed labels of one kind → canonical values, keyed for matching; matches are memoised."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self.table = dict(table)
+        self.keyed = {label_key(k): v for k, v in self.table.items()}
+        self._memo: dict[str, LabelMatch] = {}
+
+    def match(self, printed: str) -> LabelMatch:
+        """Match a printed label against this table (see match_label)."""
+        hit = self._memo.get(printed)
+        if hit is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            hit = self._memo[printed] = _match_keyed(printed, self.keyed)
+        return hit
+
+
+_DEFAULT_TABLES: dict[VocabKind, LabelTable] = {}
+
+
+def default_table(kind: VocabKind) -> LabelTable:
+    """The vocabulary's own table of a kind (canonical labels and generic synonyms)."""
+    if kind not in _DEFAULT_TABLES:
+        _DEFAULT_TABLES[kind] = LabelTable(vocabulary(kind))
+    return _DEFAULT_TABLES[kind]
+
+
+def match_label(printed: str, kind: VocabKind, table: LabelTable | None = None) -> LabelMatch:
     """Match a printed label: exact, synonym, a unique prefix, or a unique nearest label; else no repair."""
-    table = vocabulary(kind)
+    return (table or default_table(kind)).match(printed)
+
+
+def _match_keyed(printed: str, keyed: Mapping[str, str]) -> LabelMatch:
     key = label_key(printed)
     if not key:
         return LabelMatch(printed=printed)
-    keyed = {label_key(k): v for k, v in table.items()}
     if key in keyed:
         canonical = keyed[key]
         if canonical != key:

@@ -51,6 +51,24 @@ def same_text(a: str | None, b: str | None) -> bool:
     return norm_key(a) == norm_key(b)
 
 
+@lru_cache(maxsize=1)
+def _t2s() -> object | None:
+    try:
+        import opencc
+    except ImportError:  # a core dependency; without it Traditional labels are simply not recognised
+        return None
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def simplified(text: str) -> str:
+    """The text in Simplified characters (OpenCC t2s), for matching labels only: stored text keeps the source's."""
+    if text.isascii():
+        return text
+    converter = _t2s()
+    return converter.convert(text) if converter is not None else text  # type: ignore[attr-defined]
+
+
 def has_cjk(text: str) -> bool:
     """True when the text holds at least one CJK ideograph."""
     return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)

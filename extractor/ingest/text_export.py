@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from charset_normalizer import from_bytes
 
 from extractor.domain.repair import label_key
-from extractor.domain.text import norm_key
+from extractor.domain.text import norm_key, simplified
 from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError, NoFormFoundError
+from extractor.ingest.text_layout import Record, TextLayout, detect_layout, is_title_text, split_lines
 from extractor.layout import Cell, Grid, SourceKind
 
-_TITLE = "绩效自评表"
 _FOOTER = re.compile(r"^注[:：].{0,6}格式")
 # Labels any form prints somewhere; a chunk without one of them is not a form.
 _FORM_MARKERS = ("项目名称", "主管部门", "实施单位", "项目资金", "年度资金总额", "一级指标", "二级指标", "三级指标", "绩效指标", "总分")
@@ -51,43 +49,9 @@ def _looks_like_text(text: str) -> bool:
     return bad <= max(2, len(sample) // 200)
 
 
-Record = tuple[int, list[str]]  # (1-based first line, fields)
-
-
-def _delimiter(lines: list[str]) -> str | None:
-    if any("\t" in line for line in lines):
-        return "\t"
-    for candidate in (",", "|", ";"):
-        if sum(line.count(candidate) >= 3 for line in lines) >= max(3, len(lines) // 4):
-            return candidate
-    return None
-
-
-def _quoted(text: str, delimiter: str) -> bool:
-    # Spreadsheet exports quote fields that hold line breaks; plain system exports never quote.
-    return any(line.startswith('"') or f'{delimiter}"' in line for line in text.splitlines())
-
-
 def split_records(text: str) -> list[Record]:
-    """Split an export into records of fields, honouring quoted multi-line fields (CSV/TSV from spreadsheets)."""
-    lines = text.splitlines()
-    delimiter = _delimiter(lines)
-    if delimiter is None:
-        # Fixed-width exports: two or more spaces separate columns.
-        return [(n, re.split(r"\s{2,}|\u3000+", line.strip())) for n, line in enumerate(lines, start=1)]
-    if delimiter == "\t" and not _quoted(text, delimiter):
-        return [(n, line.split("\t")) for n, line in enumerate(lines, start=1)]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records: list[Record] = []
-    start = 1
-    try:
-        for fields in reader:
-            records.append((start, fields))
-            start = reader.line_num + 1
-    except csv.Error:
-        # An unbalanced quote: fall back to plain splitting rather than swallowing the rest of the file.
-        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
-    return records
+    """Split an export into records of cell texts, whatever its layout (text_layout.py)."""
+    return split_lines(text, detect_layout(text.splitlines()))
 
 
 def _joined(fields: list[str]) -> str:
@@ -95,24 +59,28 @@ def _joined(fields: list[str]) -> str:
 
 
 def _is_title(fields: list[str]) -> bool:
-    key = norm_key(_joined(fields))
-    return _TITLE in key and len(key) <= 40
+    return is_title_text(_joined(fields))
 
 
 def _is_footer(fields: list[str]) -> bool:
-    return bool(_FOOTER.match(norm_key(_joined(fields))))
+    return bool(_FOOTER.match(simplified(norm_key(_joined(fields)))))
 
 
 def _has_form_content(chunk: list[Record]) -> bool:
     keys = {label_key(field) for _, fields in chunk for field in fields}
-    return any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key)
+    if any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key):
+        return True
+    # Glued text holds its labels inside longer runs.
+    joined = label_key("".join(f for _, fields in chunk for f in fields))
+    return sum(marker in joined for marker in _FORM_MARKERS) >= 2
 
 
-def split_forms(text: str) -> list[list[Record]]:
+def split_forms(text: str, layout: TextLayout | None = None) -> list[list[Record]]:
     """Split an export into forms: a title line starts one, a `注：格式以系统导出为准` line ends one."""
     chunks: list[list[Record]] = []
     current: list[Record] = []
-    for record in split_records(text):
+    layout = layout or detect_layout(text.splitlines())
+    for record in split_lines(text, layout):
         fields = record[1]
         if _is_title(fields) and any(norm_key(_joined(f)) for _, f in current if not _is_title(f)):
             chunks.append(current)
@@ -126,11 +94,11 @@ def split_forms(text: str) -> list[list[Record]]:
     return [chunk for chunk in chunks if _has_form_content(chunk)]
 
 
-def chunk_to_grid(chunk: list[Record]) -> Grid:
-    """Lay one form's records out as a grid: a non-blank record is a row, a field a cell."""
+def chunk_to_grid(chunk: list[Record], layout: TextLayout = TextLayout.TSV) -> Grid:
+    """Lay one form's records out as a grid: a record is a row, a field a cell (a stream keeps its empty cells)."""
     rows: list[list[Cell]] = []
     for number, fields in chunk:
-        if not any(f.strip() for f in fields):
+        if not any(f.strip() for f in fields) and not layout.stream:
             continue
         r = len(rows)
         rows.append(
@@ -139,6 +107,7 @@ def chunk_to_grid(chunk: list[Record]) -> Grid:
     return Grid(
         kind=SourceKind.TEXT_EXPORT,
         rows=rows,
+        text_layout=layout.value,
         first_line=chunk[0][0] if chunk else None,
         last_line=chunk[-1][0] if chunk else None,
     )
@@ -147,7 +116,8 @@ def chunk_to_grid(chunk: list[Record]) -> Grid:
 def read_text_export(data: bytes) -> tuple[list[Grid], str]:
     """All forms of an export as grids, and the encoding used; NoFormFoundError when there is none."""
     text, encoding = decode_bytes(data)
-    chunks = split_forms(text)
+    layout = detect_layout(text.splitlines())
+    chunks = split_forms(text, layout)
     if not chunks:
-        raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding)
-    return [chunk_to_grid(chunk) for chunk in chunks], encoding
+        raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding, layout=layout.value)
+    return [chunk_to_grid(chunk, layout) for chunk in chunks], encoding

@@ -8,14 +8,26 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from extractor.domain.notation import parse_notation
+from extractor.domain.numbers import amount_of, money_of, number_of
 from extractor.domain.repair import LabelMatch, MatchStatus
 from extractor.domain.text import clean_text, is_blank, norm_key
-from extractor.domain.vocabulary import LEVEL1, LEVEL2, grade_of, parent_of
+from extractor.domain.vocabulary import (
+    EVALUATION_FIELDS,
+    FUND_COLUMNS,
+    LEVEL1,
+    LEVEL2,
+    field_name,
+    grade_of,
+    parent_of,
+)
 from extractor.layout import Cell
 from extractor.records.models import (
     CellRef,
+    Evaluation,
+    ExtraFundRow,
     FieldSource,
     Finding,
+    FindingCode,
     FundRow,
     Funds,
     Goals,
@@ -24,7 +36,9 @@ from extractor.records.models import (
     Provenance,
     Record,
 )
-from extractor.tables.rows import RawForm, RawValue, number_of
+from extractor.tables.rows import RawForm, RawFundRow, RawValue, project_code_of
+
+_AMOUNTS = ("initial_budget", "annual_budget", "executed")
 
 MAPPER_NAME = "rules"
 
@@ -67,21 +81,34 @@ class _Builder:
     def __init__(self) -> None:
         self.fields: dict[str, FieldSource] = {}
 
+        self.units: set[str] = set()
+
+    def blank(self, path: str, raw: RawValue) -> None:
+        """Provenance for a cell printed empty (`—`, `/`, nothing): the null was read, not missed."""
+        self.fields[path] = FieldSource(cells=[cell_ref(c) for c in raw.cells], printed=raw.text,
+                                        method=MapMethod.RULE, note="printed blank")
+
     def text(self, path: str, raw: RawValue | None, *, blank_is_null: bool = False) -> str | None:
         if raw is None:
             return None
         value = clean_text(raw.text)
         if not value or (blank_is_null and is_blank(value)):
+            self.blank(path, raw)
             return None
         self.fields[path] = _source(raw)
         return value
 
-    def decimal(self, path: str, raw: RawValue | None) -> Decimal | None:
-        if raw is None or is_blank(raw.text):
+    def decimal(self, path: str, raw: RawValue | None, *, money: bool = False) -> Decimal | None:
+        if raw is None:
             return None
-        value = number_of(raw.text)
+        if is_blank(raw.text):
+            self.blank(path, raw)
+            return None
+        value = money_of(raw.text) if money else number_of(raw.text)
         if value is not None:
             self.fields[path] = _source(raw)
+            if money and (amount := amount_of(raw.text)) is not None:
+                self.units.add(amount[1])  # 150万: the amount carries its own unit
         return value
 
 
@@ -117,7 +144,8 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
             # A merged 二级指标 cell printed once for several rows: the value above carries down.
             level2 = prev_l2[0]
             b.fields[f"{p}.level2"] = prev_l2[1].model_copy(update={"method": MapMethod.CARRIED})
-        level1 = _label(b, f"{p}.level1", v.get("level1"), LEVEL1)
+        weight_note = v.get("level1") if v.get("level1") is not None and v["level1"].how == "weight_note" else None
+        level1 = None if weight_note is not None else _label(b, f"{p}.level1", v.get("level1"), LEVEL1)
         if level1 is None:
             parents = parent_of(level2) if level2 else ()
             printed_l1 = v.get("level1")
@@ -129,11 +157,14 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
                 # The export dropped (or garbled) the 一级指标 cell: the vocabulary says which it is.
                 level1 = parents[0]
                 l2_cells = b.fields[f"{p}.level2"].cells if f"{p}.level2" in b.fields else []
+                note = f"一级指标 inferred from 二级指标 {level2}"
+                if weight_note is not None:
+                    note += f" (the 一级指标 cell prints only its weight {clean_text(weight_note.text)})"
                 b.fields[f"{p}.level1"] = FieldSource(
                     cells=l2_cells,
                     printed=printed_l1.text if printed_l1 is not None else None,
                     method=MapMethod.INFERRED,
-                    note=f"一级指标 inferred from 二级指标 {level2}",
+                    note=note,
                 )
         if level1 is not None:
             prev_l1 = (level1, b.fields[f"{p}.level1"])
@@ -150,6 +181,9 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
                 weight=b.decimal(f"{p}.weight", v.get("weight")),
                 score=b.decimal(f"{p}.score", v.get("score")),
                 deviation=b.text(f"{p}.deviation", v.get("deviation"), blank_is_null=True),
+                nature=b.text(f"{p}.nature", v.get("nature"), blank_is_null=True),
+                unit=b.text(f"{p}.unit", v.get("unit"), blank_is_null=True),
+                method=b.text(f"{p}.method", v.get("method"), blank_is_null=True),
             )
         )
     return result
@@ -176,8 +210,8 @@ def _notation_text(b: _Builder, path: str, raw: RawValue | None) -> str | None:
 def _target(b: _Builder, path: str, v: dict[str, RawValue]) -> str | None:
     if "target" in v:
         return _notation_text(b, path, v["target"])
-    parts = [v[k] for k in ("target_value", "target_unit") if k in v and not is_blank(v[k].text)]
-    kind = v.get("target_kind")
+    parts = [v[k] for k in ("target_value", "unit") if k in v and not is_blank(v[k].text)]
+    kind = v.get("nature")
     # 指标性质 holds an operator (≥, ≤, =) or a descriptor (正向, 定性): only an operator is part of the value.
     if kind is not None and parse_notation(norm_key(kind.text) + "1").operator is not None:
         parts.insert(0, kind)
@@ -190,16 +224,59 @@ def _target(b: _Builder, path: str, v: dict[str, RawValue]) -> str | None:
     return text
 
 
-def _funds(b: _Builder, form: RawForm) -> Funds:
+def _fund_values(b: _Builder, prefix: str, raw: RawFundRow) -> dict[str, Decimal | None]:
+    return {col: b.decimal(f"{prefix}.{col}", cell, money=col in _AMOUNTS) for col, cell in raw.values.items()
+            if col in FUND_COLUMNS}
+
+
+def _funds(b: _Builder, form: RawForm) -> tuple[Funds, list[Finding]]:
     rows: dict[str, FundRow] = {}
+    extra: list[ExtraFundRow] = []
+    findings: list[Finding] = []
     for raw in form.fund_rows:
         if raw.key is None:
             continue
-        values = {col: b.decimal(f"funds.{raw.key}.{col}", cell) for col, cell in raw.values.items()}
-        rows[raw.key] = FundRow(**values)
-        if raw.label.label is not None and raw.label.label.status is MatchStatus.REPAIRED:
-            b.fields[f"funds.{raw.key}"] = _source(raw.label, MapMethod.REPAIRED, label=raw.label.label)
-    return Funds(**rows)
+        if raw.key == "extra":
+            prefix = f"funds.extra[{len(extra)}]"
+            label = clean_text(raw.label.text)
+            label = label.split("：", 1)[-1].split(":", 1)[-1] if label.startswith("其中") else label
+            extra.append(ExtraFundRow(label=label, **_fund_values(b, prefix, raw)))
+            b.fields[f"{prefix}.label"] = _source(raw.label)
+        else:
+            prefix = f"funds.{raw.key}"
+            rows[raw.key] = FundRow(**_fund_values(b, prefix, raw))
+            if raw.label.label is not None and raw.label.label.status is MatchStatus.REPAIRED:
+                b.fields[prefix] = _source(raw.label, MapMethod.REPAIRED, label=raw.label.label)
+        for col, candidates in raw.ambiguous.items():
+            if col not in FUND_COLUMNS:
+                continue
+            path = f"{prefix}.{col}"
+            shown = "、".join(candidates)
+            findings.append(Finding.of(
+                FindingCode.MISSING_FIELD,
+                f"{field_name(path)}：空格被略去，数字可放在不同的栏，算术也不能确定（候选：{shown}），留空待复核",
+                [path], candidates=candidates, reason="placement_ambiguous"))
+    return Funds(**rows, extra=extra), findings
+
+
+def _evaluation(b: _Builder, form: RawForm) -> Evaluation:
+    return Evaluation(**{key: b.text(f"evaluation.{key}", form.evaluation.get(key), blank_is_null=True)
+                         for key in EVALUATION_FIELDS})
+
+
+def _money_unit(b: _Builder, form: RawForm) -> str | None:
+    if form.unit is not None and form.unit_cell is not None:
+        b.fields["money_unit"] = _source(form.unit_cell, note="from the funds block's header")
+        return form.unit
+    if len(b.units) == 1:
+        unit = next(iter(b.units))
+        b.fields["money_unit"] = FieldSource(printed=unit, method=MapMethod.RULE, note="from amounts printed with "
+                                             "their unit (150万)", cells=b.fields.get("funds.total.annual_budget",
+                                                                                     FieldSource()).cells)
+        return unit
+    if form.family is not None and form.family.layout.money_unit is not None:
+        return None  # the family's default is documentation, not a printed value
+    return None
 
 
 def map_rules(form: RawForm) -> MappedForm:
@@ -214,12 +291,18 @@ def map_rules(form: RawForm) -> MappedForm:
         grade = grade_of(form.grade.text)
         if grade is not None:
             b.fields["grade"] = _source(form.grade)
+    project_name = b.text("project_name", form.fields.get("project_name"))
+    project_code = project_code_of(project_name) if project_name else None
+    if project_code is not None:
+        b.fields["project_code"] = b.fields["project_name"].model_copy(update={"note": "code before the name"})
+    funds, findings = _funds(b, form)
     record = Record(
         year=year,
-        project_name=b.text("project_name", form.fields.get("project_name")),
+        project_name=project_name,
+        project_code=project_code,
         department=b.text("department", form.fields.get("department")),
         implementing_unit=b.text("implementing_unit", form.fields.get("implementing_unit")),
-        funds=_funds(b, form),
+        funds=funds,
         goals=Goals(
             expected=b.text("goals.expected", form.goals.get("expected")),
             actual=b.text("goals.actual", form.goals.get("actual")),
@@ -227,9 +310,15 @@ def map_rules(form: RawForm) -> MappedForm:
         indicators=_indicators(b, form),
         total_weight=b.decimal("total_weight", form.total_weight),
         total_score=b.decimal("total_score", form.total_score),
+        reviewed_score=b.decimal("reviewed_score", form.reviewed_score),
         grade=grade,  # type: ignore[arg-type]
+        evaluation=_evaluation(b, form),
     )
+    record.money_unit = _money_unit(b, form)  # type: ignore[assignment]
     layout: dict[str, Any] = {
+        "template": form.template.model_dump() if form.template is not None else None,
+        "text_layout": form.text_layout,
+        "placeholders_dropped": form.placeholders,
         "sections": form.sections_seen,
         "unit": form.unit,
         "fund_header": [h.model_dump(exclude_none=True) for h in form.fund_header],
@@ -241,4 +330,4 @@ def map_rules(form: RawForm) -> MappedForm:
         layout=layout,
         unmapped_rows=[[c.text for c in row] for row in form.unmapped],
     )
-    return MappedForm(record=record, provenance=provenance)
+    return MappedForm(record=record, provenance=provenance, findings=findings)

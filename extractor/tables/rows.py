@@ -1,43 +1,62 @@
-"""From a form's grid to labelled raw rows: which cell holds which printed value, before any mapping."""
+"""From a form's grid to labelled raw rows: which cell holds which printed value, before any mapping.
+
+The form's family (templates/) is picked first by its cues; its label tables and layout facts guide the read.
+Grids whose lines are not table rows (a text stream) are cut into logical rows first (tables/stream.py).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from functools import lru_cache
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from extractor.domain.notation import parse_notation
-from extractor.domain.repair import LabelMatch, MatchStatus, label_key, match_label
-from extractor.domain.text import is_blank, norm_key
+from extractor.domain.numbers import number_of
+from extractor.domain.repair import LabelMatch, MatchStatus, label_key
+from extractor.domain.text import is_blank, norm_key, simplified
 from extractor.domain.vocabulary import (
+    EVALUATION_FIELDS,
+    EXTRA_FUND_ROWS,
     FORM_FIELDS,
     FUND_COLUMNS,
+    FUND_HEADER_KEYS,
     FUND_ROWS,
     GOALS_COLUMNS,
     INDICATOR_COLUMNS,
-    LEVEL1,
-    LEVEL2,
-    SECTIONS,
     VocabKind,
     grade_of,
     key_for,
 )
+from extractor.errors import UnsupportedTemplateError
 from extractor.layout import Cell, Grid
 from extractor.tables.align import INF, Slot, align
+from extractor.tables.cells import (
+    INDICATOR_COSTS,
+    INDICATOR_MISSING,
+    WEIGHT_NOTE,
+    CellKind,
+    FormLabels,
+)
+from extractor.tables.placement import amounts, place_fund_values, resolve_by_components
+from extractor.tables.stream import regroup
+from extractor.templates import TemplateChoice, TemplateDefinition, TemplateRegistry, default_registry
+
+__all__ = ["HeaderColumn", "RawForm", "RawFundRow", "RawIndicatorRow", "RawValue", "number_of", "read_rows"]
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-# A cell that is only a year line: "(2024 年度)", "2024年度", "（2022年）".
+# A cell that is only a year line: "(2024 年度)", "2024年度", "（2022年）", "2019年度)".
 _YEAR_LINE = re.compile(r"^[(（\[]?((?:19|20)\d{2})年度?[)）\]]?$")
 # "项目名称：社区服务" — a label and its value printed in one cell.
-_LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,9}?)\s*[:：]\s*(\S.*)$", re.S)
+_LABELLED = re.compile(r"^\s*([^:：\s][^:：]{1,11}?)\s*[:：]\s*(\S.*)$", re.S)
 _OTHER_FIELD = re.compile(r"^[^:：]{2,12}[:：]")
-_NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
-_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d{2}")
-_DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
+# A project code printed before the name: 51092324T000010263357-2023年全县安可替代补助资金项目.
+_PROJECT_CODE = re.compile(r"^([0-9A-Z]{10,40})\s*[-－—_]")
+_INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
+_DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
+_FUND_ORDER = list(FUND_HEADER_KEYS.keys())
+_DENSE = frozenset({"cell_per_line", "cell_per_line_bar"})
+_SPARSE = frozenset({"pipe", "spaces", "glued"})
 
 
 class RawValue(BaseModel):
@@ -46,7 +65,8 @@ class RawValue(BaseModel):
     text: str
     cells: list[Cell]
     label: LabelMatch | None = None
-    how: str = Field(default="printed", description="printed | spanned | positional")
+    how: str = Field(default="printed", description="printed | spanned | positional | placed | weight_note")
+    note: str | None = None
 
 
 class HeaderColumn(BaseModel):
@@ -61,15 +81,17 @@ class HeaderColumn(BaseModel):
 
 
 class RawFundRow(BaseModel):
-    """A row of the funds block: its label and a value per column key."""
+    """A row of the funds block: its label and a value per column key (`extra` rows keep their label)."""
 
     key: str | None
     label: RawValue
     values: dict[str, RawValue] = Field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = Field(default_factory=dict, description="column → the printed candidates "
+                                            "when the values could be placed in more than one way")
 
 
 class RawIndicatorRow(BaseModel):
-    """A row of the indicator table; `spans` names the labels taken from a merged cell above."""
+    """A row of the indicator table."""
 
     row: int
     values: dict[str, RawValue] = Field(default_factory=dict)
@@ -78,160 +100,27 @@ class RawIndicatorRow(BaseModel):
 class RawForm(BaseModel):
     """Everything a mapper needs, still as printed, each value with its cells."""
 
+    template: TemplateChoice | None = None
+    family: TemplateDefinition | None = None
     year: RawValue | None = None
     title: RawValue | None = None
     fields: dict[str, RawValue] = Field(default_factory=dict)
     unit: str | None = Field(default=None, description="unit of the funds block (万元, 元)")
+    unit_cell: RawValue | None = None
     fund_header: list[HeaderColumn] = Field(default_factory=list)
     fund_rows: list[RawFundRow] = Field(default_factory=list)
     goals: dict[str, RawValue] = Field(default_factory=dict)
     indicator_header: list[HeaderColumn] = Field(default_factory=list)
     indicators: list[RawIndicatorRow] = Field(default_factory=list)
+    placeholders: int = Field(default=0, description="template rows left empty (指标2:, ……), dropped")
     total_weight: RawValue | None = None
     total_score: RawValue | None = None
+    reviewed_score: RawValue | None = None
     grade: RawValue | None = None
+    evaluation: dict[str, RawValue] = Field(default_factory=dict)
     unmapped: list[list[Cell]] = Field(default_factory=list)
     sections_seen: list[str] = Field(default_factory=list)
-
-
-class CellKind(StrEnum):
-    """What a cell's content looks like, for the row aligner."""
-
-    NUMBER = "number"
-    DASH = "dash"
-    NOTATION = "notation"  # operator + number: =100.00(%)
-    QUANTITY = "quantity"  # number + unit: 100.00(%), 50个
-    LEVEL1 = "level1"
-    LEVEL2 = "level2"
-    LEVEL_BOTH = "level_both"  # 成本指标 is both
-    LEVEL1_CUT = "level1_cut"  # a level1 label only by repair: may just as well be a short 三级指标 name
-    LEVEL2_CUT = "level2_cut"
-    LEVEL_AMBIGUOUS = "level_ambiguous"
-    PLACEHOLDER = "placeholder"  # 无
-    OPERATOR = "operator"  # ≥ alone: the 指标性质 column of a split target
-    DESCRIPTOR = "descriptor"  # 定性, 定量, 正向, 反向
-    SECTION = "section"
-    TEXT = "text"
-
-
-def number_of(text: str) -> Decimal | None:
-    """The number a cell holds when the cell is only a number (optionally with 分 or %)."""
-    key = norm_key(text)
-    key = key.removesuffix("分").removesuffix("%")
-    if _DECIMAL_COMMA.fullmatch(key):
-        # "10,00": a comma before exactly two final digits is a misread decimal point, never a thousands mark.
-        key = key.replace(",", ".")
-    if not key or not _NUMBER.fullmatch(key):
-        return None
-    try:
-        return Decimal(key.replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-@lru_cache(maxsize=8192)
-def _match(text: str, kind: VocabKind) -> LabelMatch:
-    return match_label(text, kind)
-
-
-def _is_label(text: str, kind: VocabKind) -> LabelMatch | None:
-    """The match when a cell is a label of this kind (a repair needs 3+ characters to count here)."""
-    if len(norm_key(text)) > 24:
-        return None
-    m = _match(text, kind)
-    if not m.ok:
-        return None
-    if m.status is MatchStatus.REPAIRED and len(label_key(text)) < 2:
-        return None
-    return m
-
-
-@lru_cache(maxsize=8192)
-def classify(text: str) -> CellKind:
-    """Classify a non-blank cell's content."""
-    if is_blank(text):
-        return CellKind.DASH
-    key = norm_key(text)
-    if key == "无":
-        return CellKind.PLACEHOLDER
-    if key in _DESCRIPTORS:
-        return CellKind.DESCRIPTOR
-    if len(key) <= 5 and not any(ch.isdigit() for ch in key):
-        probe = parse_notation(key + "1")  # "≥" + "1" parses as an operator and a number, nothing more
-        if probe.operator is not None and probe.value == 1 and probe.unit is None:
-            return CellKind.OPERATOR
-    if number_of(text) is not None:
-        return CellKind.NUMBER
-    notation = parse_notation(text)
-    if notation.is_numeric:
-        return CellKind.NOTATION if notation.operator else CellKind.QUANTITY
-    m = _match(text, VocabKind.INDICATOR_LABEL)
-    section = _is_label(text, VocabKind.SECTION)
-    if section is not None and section.method != "edit_distance" and not (m.ok and not m.repaired):
-        return CellKind.SECTION
-    if m.ok and len(norm_key(text)) <= 16:
-        assert m.canonical is not None
-        if m.canonical in LEVEL1 and m.canonical in LEVEL2:
-            return CellKind.LEVEL_BOTH
-        if m.repaired:
-            return CellKind.LEVEL1_CUT if m.canonical in LEVEL1 else CellKind.LEVEL2_CUT
-        return CellKind.LEVEL1 if m.canonical in LEVEL1 else CellKind.LEVEL2
-    if m.status is MatchStatus.AMBIGUOUS and len(norm_key(text)) <= 10:
-        return CellKind.LEVEL_AMBIGUOUS
-    return CellKind.TEXT
-
-
-def _cost_table(table: dict[CellKind, float]) -> object:
-    def cost(cell: Cell) -> float:
-        return table.get(classify(cell.text), INF)
-
-    return cost
-
-
-_TEXTUAL = {CellKind.TEXT: 0.0, CellKind.QUANTITY: 1.0, CellKind.NOTATION: 2.0, CellKind.NUMBER: 3.0}
-_LABELS_AS_VALUE = {
-    CellKind.LEVEL_AMBIGUOUS: 4.0, CellKind.LEVEL1: 5.0, CellKind.LEVEL2: 5.0, CellKind.LEVEL_BOTH: 5.0,
-    CellKind.LEVEL1_CUT: 5.0, CellKind.LEVEL2_CUT: 5.0,
-}
-_VALUE_LIKE = {
-    CellKind.NOTATION: 0.0, CellKind.QUANTITY: 0.3, CellKind.NUMBER: 0.5, CellKind.TEXT: 0.6, CellKind.DASH: 0.5,
-    CellKind.PLACEHOLDER: 0.2, CellKind.OPERATOR: 2.0, CellKind.DESCRIPTOR: 2.0, **_LABELS_AS_VALUE,
-}
-INDICATOR_COSTS: dict[str, dict[CellKind, float]] = {
-    "block": {CellKind.SECTION: 0.0},
-    "level1": {
-        CellKind.LEVEL1: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL1_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
-        CellKind.LEVEL2: 4.0, CellKind.LEVEL2_CUT: 4.0, CellKind.TEXT: 8.0,
-    },
-    "level2": {
-        CellKind.LEVEL2: 0.0, CellKind.LEVEL_BOTH: 0.0, CellKind.LEVEL2_CUT: 0.2, CellKind.LEVEL_AMBIGUOUS: 1.5,
-        CellKind.LEVEL1: 4.0, CellKind.LEVEL1_CUT: 4.0, CellKind.TEXT: 7.0,
-    },
-    "name": {
-        CellKind.TEXT: 0.0, CellKind.PLACEHOLDER: 0.2, CellKind.DASH: 1.0, CellKind.QUANTITY: 2.0,
-        # A cut label in the name column is as likely a short name (服务对象满意度) as a misplaced label.
-        CellKind.LEVEL1_CUT: 1.0, CellKind.LEVEL2_CUT: 1.0, CellKind.LEVEL_AMBIGUOUS: 2.5,
-        CellKind.LEVEL1: 3.0, CellKind.LEVEL2: 3.0, CellKind.LEVEL_BOTH: 3.0, CellKind.NOTATION: 3.0,
-        CellKind.NUMBER: 4.0, CellKind.OPERATOR: 4.0, CellKind.DESCRIPTOR: 3.0,
-    },
-    "target": _VALUE_LIKE,
-    "actual": {**_VALUE_LIKE, CellKind.TEXT: 0.5},
-    "weight": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
-    "score": {CellKind.NUMBER: 0.0, CellKind.DASH: 1.0},
-    "deviation": {
-        **_TEXTUAL, CellKind.TEXT: 0.3, CellKind.DASH: 0.3, CellKind.PLACEHOLDER: 0.3, CellKind.LEVEL_AMBIGUOUS: 3.0,
-        CellKind.LEVEL1_CUT: 3.0, CellKind.LEVEL2_CUT: 3.0,
-    },
-    "target_kind": {CellKind.OPERATOR: 0.0, CellKind.DESCRIPTOR: 0.0, CellKind.TEXT: 1.0, CellKind.DASH: 0.5},
-    "target_value": {CellKind.NUMBER: 0.0, CellKind.QUANTITY: 0.5, CellKind.NOTATION: 0.5, CellKind.TEXT: 2.0,
-                     CellKind.PLACEHOLDER: 0.5},
-    "target_unit": {CellKind.TEXT: 0.0, CellKind.DASH: 0.5},
-}
-# Every indicator row prints these: leaving one empty must be paid for, or a label would steal its cell.
-INDICATOR_MISSING = {"name": 1.0, "target": 1.0, "actual": 1.0, "weight": 1.0, "score": 1.0}
-_INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
-_DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
-_FUND_ORDER = list(FUND_COLUMNS.keys())
+    text_layout: str | None = None
 
 
 def _value(cell: Cell, how: str = "printed", label: LabelMatch | None = None) -> RawValue:
@@ -240,45 +129,6 @@ def _value(cell: Cell, how: str = "printed", label: LabelMatch | None = None) ->
 
 def _nonblank(row: list[Cell]) -> list[Cell]:
     return [c for c in row if not c.blank]
-
-
-def map_header(row: list[Cell], kind: VocabKind, columns: Mapping[str, str], order: list[str]) -> list[HeaderColumn]:
-    """Map header cells to column keys; an ambiguous fragment takes the one free key its position allows."""
-    found: list[HeaderColumn] = []
-    pending: list[tuple[Cell, LabelMatch]] = []
-    for cell in _nonblank(row):
-        m = _match(cell.text, kind)
-        if m.ok and m.canonical is not None:
-            key = key_for(columns, m.canonical)
-            if key is not None and all(h.key != key for h in found):
-                found.append(HeaderColumn(printed=cell.text, key=key, col=cell.col, status=m.status.value,
-                                          method=m.method, cell_id=cell.id))
-                continue
-        if _section_of(cell) is not None:
-            found.append(HeaderColumn(printed=cell.text, key="block", col=cell.col, status="exact", cell_id=cell.id))
-            continue
-        if m.status is MatchStatus.AMBIGUOUS:
-            pending.append((cell, m))
-        elif _label_like(cell.text):
-            # Unreadable (OCR 执行事 for 执行率): any column may be meant; its place among the others decides.
-            pending.append((cell, m.model_copy(update={"candidates": list(columns.values())})))
-        else:
-            found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value, cell_id=cell.id))
-    for cell, m in pending:
-        rank = {k: i for i, k in enumerate(order)}
-        left = [h for h in found if h.key in rank and h.col < cell.col]
-        right = [h for h in found if h.key in rank and h.col > cell.col]
-        lo = max((rank[h.key] for h in left if h.key), default=-1)
-        hi = min((rank[h.key] for h in right if h.key), default=len(order))
-        taken = {h.key for h in found}
-        keys = [key_for(columns, c) for c in m.candidates]
-        fits = [k for k in keys if k and k not in taken and lo < rank.get(k, -1) < hi]
-        if len(fits) == 1:
-            found.append(HeaderColumn(printed=cell.text, key=fits[0], col=cell.col, status=MatchStatus.REPAIRED.value,
-                                      method="position", cell_id=cell.id))
-        else:
-            found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value, cell_id=cell.id))
-    return sorted(found, key=lambda h: h.col)
 
 
 def _label_like(text: str) -> bool:
@@ -290,61 +140,139 @@ def _header_cols(header: list[HeaderColumn]) -> dict[str, int]:
     return {h.key: h.col for h in header if h.key}
 
 
-def _count_keys(row: list[Cell], kind: VocabKind, keys: set[str], columns: Mapping[str, str]) -> int:
-    count = 0
-    for cell in _nonblank(row):
-        m = _is_label(cell.text, kind)
-        if m is not None and (key := key_for(columns, m.canonical or "")) is not None and key in keys:
-            count += 1
-    return count
-
-
-def _section_of(cell: Cell) -> str | None:
-    key = norm_key(cell.text)
-    if "绩效自评表" in key and len(key) <= 40:
-        return "title"
-    m = _is_label(cell.text, VocabKind.SECTION)
-    if m is None or m.canonical is None or m.method == "edit_distance":
-        return None  # 时效指标 is one stroke from 绩效指标: section labels are read exactly or by prefix only
-    return key_for(SECTIONS, m.canonical)  # type: ignore[arg-type]
-
-
-def _sections_in(row: list[Cell]) -> dict[str, Cell]:
-    found: dict[str, Cell] = {}
-    for cell in _nonblank(row):
-        section = _section_of(cell)
-        if section and section not in found:
-            found[section] = cell
-    return found
+def _unit_of(cells: list[Cell]) -> tuple[str, Cell] | None:
+    for cell in cells:
+        key = simplified(norm_key(cell.text))
+        if "万元" in key:
+            return "万元", cell
+        if "(元)" in key or key.endswith("元)") or key in ("元", "单位:元"):
+            return "元", cell
+    return None
 
 
 class _Reader:
     """Walks a grid once, top to bottom, keeping the section it is in."""
 
-    def __init__(self, grid: Grid) -> None:
+    def __init__(self, grid: Grid, labels: FormLabels, family: TemplateDefinition | None) -> None:
         self.grid = grid
-        self.form = RawForm()
+        self.labels = labels
+        self.family = family
+        self.form = RawForm(text_layout=grid.text_layout)
         self.state = "head"
         self.fund_cols: dict[str, int] = {}
         self.goal_cols: dict[str, int] = {}
         self.ind_cols: dict[str, int] = {}
+        self.single_total: Cell | None = None
+        self.fund_alternatives: dict[int, list[dict[str, Cell]]] = {}
+        self.dense = grid.text_layout in _DENSE
+        self.sparse = grid.text_layout in _SPARSE
+        # Text with no cell boundaries (previews, OCR text): only what labels make certain is read, the head;
+        # glued numbers and texts are never split by guessing (templates.md).
+        self.glued = grid.text_layout == "glued"
 
     def read(self) -> RawForm:
         for row in self.grid.rows:
             if not _nonblank(row):
                 continue
             self._row(row)
+        self._settle_single_total()
+        self._settle_fund_placements()
         return self.form
 
     def _seen(self, section: str) -> None:
         if section not in self.form.sections_seen:
             self.form.sections_seen.append(section)
 
-    # -- dispatch -------------------------------------------------------------------------------------------------
+    # -- label tests ------------------------------------------------------------------------------------------
+    def _section_of(self, cell: Cell) -> str | None:
+        return self.labels.section(cell.text)
+
+    def _sections_in(self, row: list[Cell]) -> dict[str, Cell]:
+        found: dict[str, Cell] = {}
+        for cell in _nonblank(row):
+            section = self._section_of(cell)
+            if section and section not in found:
+                found[section] = cell
+        return found
+
+    def _count_keys(self, row: list[Cell], kind: VocabKind, keys: set[str], columns: Mapping[str, str]) -> int:
+        count = 0
+        for cell in _nonblank(row):
+            m = self.labels.label(cell.text, kind)
+            if m is not None and (key := key_for(columns, m.canonical or "")) is not None and key in keys:
+                count += 1
+        return count
+
+    def map_header(self, row: list[Cell], kind: VocabKind, columns: Mapping[str, str],
+                   order: list[str]) -> list[HeaderColumn]:
+        """Map header cells to column keys; an ambiguous fragment takes the one free key its position allows."""
+        found: list[HeaderColumn] = []
+        pending: list[tuple[Cell, LabelMatch]] = []
+        for cell in _nonblank(row):
+            assigned = self.grid.assigned.get(cell.id)
+            m = self.labels.match(cell.text, kind)
+            if assigned is not None and assigned in columns and all(h.key != assigned for h in found):
+                found.append(HeaderColumn(printed=cell.text, key=assigned, col=cell.col, status=m.status.value,
+                                          method=m.method, cell_id=cell.id))
+                continue
+            section = self._section_of(cell)
+            if m.ok and m.canonical is not None and not (m.repaired and section is not None):
+                key = key_for(columns, m.canonical)
+                if key is not None and all(h.key != key for h in found):
+                    found.append(HeaderColumn(printed=cell.text, key=key, col=cell.col, status=m.status.value,
+                                              method=m.method, cell_id=cell.id))
+                    continue
+            if section is not None:
+                found.append(HeaderColumn(printed=cell.text, key="block", col=cell.col, status="exact",
+                                          cell_id=cell.id))
+                continue
+            if m.status is MatchStatus.AMBIGUOUS:
+                pending.append((cell, m))
+            elif _label_like(cell.text):
+                # Unreadable (OCR 执行事 for 执行率): any column may be meant; its place among the others decides.
+                pending.append((cell, m.model_copy(update={"candidates": list(columns.values())})))
+            else:
+                found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value,
+                                          cell_id=cell.id))
+        rank = {k: i for i, k in enumerate(order)}
+        for cell, m in pending:
+            left = [h for h in found if h.key in rank and h.col < cell.col]
+            right = [h for h in found if h.key in rank and h.col > cell.col]
+            lo = max((rank[h.key] for h in left if h.key), default=-1)
+            hi = min((rank[h.key] for h in right if h.key), default=len(order))
+            taken = {h.key for h in found}
+            keys = [key_for(columns, c) for c in m.candidates]
+            fits = [k for k in keys if k and k not in taken and lo < rank.get(k, -1) < hi]
+            if len(fits) == 1:
+                found.append(HeaderColumn(printed=cell.text, key=fits[0], col=cell.col,
+                                          status=MatchStatus.REPAIRED.value, method="position", cell_id=cell.id))
+            else:
+                found.append(HeaderColumn(printed=cell.text, key=None, col=cell.col, status=m.status.value,
+                                          cell_id=cell.id))
+        return sorted(found, key=lambda h: h.col)
+
+    def split_labelled(self, row: list[Cell]) -> list[Cell]:
+        """Cells holding "label：value" for a known label become two cells (same id: provenance stays exact)."""
+        out: list[Cell] = []
+        for cell in row:
+            m = _LABELLED.match(cell.text)
+            if m is not None:
+                head = m.group(1)
+                if (self.labels.label(head, VocabKind.FORM_FIELD) is not None
+                        or self.labels.label(head, VocabKind.EVALUATION) is not None
+                        or (self.labels.label(head, VocabKind.SECTION) is not None
+                            and self.labels.section(head) is not None)):
+                    out.append(cell.model_copy(update={"text": head, "whole_text": cell.text}))
+                    out.append(cell.model_copy(update={"text": m.group(2), "whole_text": cell.text}))
+                    continue
+            out.append(cell)
+        return out
+
+    # -- dispatch ---------------------------------------------------------------------------------------------
     def _row(self, row: list[Cell]) -> None:
-        row = split_labelled(row)
+        row = self.split_labelled(row)
         cells = _nonblank(row)
-        sections = _sections_in(row)
+        sections = self._sections_in(row)
         if "footer" in sections:
             self.state = "done"
             return
@@ -356,32 +284,47 @@ class _Reader:
         if self.state == "head" and len(cells) == 1 and _YEAR_LINE.match(norm_key(cells[0].text)):
             self._year_from(row)
             return
-        if self.state == "indicators" and self._indicator_subheader(row):
+        if self.state == "indicators" and not self.grid.assigned and self._indicator_subheader(row):
             return
-        if _count_keys(row, VocabKind.INDICATOR_HEADER, {"level1", "level2", "name", "target", "actual"},
-                       INDICATOR_COLUMNS) >= 2:
-            self.form.indicator_header = map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS,
-                                                    _INDICATOR_ORDER)
+        if self._count_keys(row, VocabKind.INDICATOR_HEADER, {"level1", "level2", "name", "target", "actual",
+                                                              "target_value", "nature"},
+                            INDICATOR_COLUMNS) >= 2 and not self._fund_header_row(row):
+            self.form.indicator_header = self.map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS,
+                                                         _INDICATOR_ORDER)
+            if (not any(h.key in ("nature", "unit") for h in self.form.indicator_header)
+                    and not self.grid.assigned):
+                # 指标值(A) alone (Ningxia) is the whole target, not the middle of a split one.
+                for h in self.form.indicator_header:
+                    if h.key == "target_value":
+                        h.key = "target"
             self.ind_cols = _header_cols(self.form.indicator_header)
             self.state = "indicators"
             self._seen("indicators")
             return
-        if _count_keys(row, VocabKind.FUNDS_HEADER, {"initial_budget", "annual_budget", "executed", "execution_rate"},
-                       FUND_COLUMNS) >= 2:
-            self.form.fund_header = map_header(row, VocabKind.FUNDS_HEADER, FUND_COLUMNS, _FUND_ORDER)
+        if self._fund_header_row(row):
+            self.form.fund_header = self.map_header(row, VocabKind.FUNDS_HEADER, FUND_HEADER_KEYS, _FUND_ORDER)
             self.fund_cols = _header_cols(self.form.fund_header)
-            self.form.unit = _unit_of(row)
+            self._unit_from(cells)
             self.state = "funds"
             self._seen("funds")
             return
-        if "total" in sections or "grade" in sections:
+        if self.glued and self.state != "head":
+            self._glued_rest(row, sections)
+            return
+        if "total" in sections or "grade" in sections or "reviewed" in sections:
             self._totals(row, sections)
+            return
+        if self._evaluation(row):
             return
         if self._goals_header(row):
             return
         if self._fund_row(row):
             return
-        if self.state == "head" and self._fields(row):
+        if self.state in ("head", "funds", "goals") and self._fields(row):
+            return
+        if ("funds" in sections or self.state == "funds") and len(cells) <= 2 and _unit_of(cells) is not None:
+            self._unit_from(cells)  # 项目资金 / (万元) printed on a line of its own
+            self._seen("funds")
             return
         if self.state == "goals" and self._goals_content(row, sections):
             return
@@ -391,7 +334,25 @@ class _Reader:
             return
         self.form.unmapped.append(cells)
 
-    # -- header ---------------------------------------------------------------------------------------------------
+    def _glued_rest(self, row: list[Cell], sections: dict[str, Cell]) -> None:
+        """Beyond the head of glued text: note the sections seen, read nothing (see __init__)."""
+        for section in sections:
+            self._seen(section)
+        self._unit_from(_nonblank(row))
+        self.form.unmapped.append(_nonblank(row))
+
+    def _fund_header_row(self, row: list[Cell]) -> bool:
+        return self._count_keys(row, VocabKind.FUNDS_HEADER,
+                                {"initial_budget", "annual_budget", "executed", "execution_rate"},
+                                FUND_COLUMNS) >= 2
+
+    def _unit_from(self, cells: list[Cell]) -> None:
+        found = _unit_of(cells)
+        if found is not None and self.form.unit is None:
+            self.form.unit = found[0]
+            self.form.unit_cell = _value(found[1])
+
+    # -- header -----------------------------------------------------------------------------------------------
     def _year_from(self, row: list[Cell]) -> bool:
         for cell in _nonblank(row):
             m = _YEAR.search(norm_key(cell.text))
@@ -405,16 +366,27 @@ class _Reader:
         key: str | None = None
         matched = False
         for cell in cells:
-            m = _is_label(cell.text, VocabKind.FORM_FIELD)
-            if m is not None and m.canonical is not None and (m.status is not MatchStatus.REPAIRED or len(label_key(cell.text)) >= 3):
-                key = key_for(FORM_FIELDS, m.canonical)  # type: ignore[arg-type]
+            m = self.labels.label(cell.text, VocabKind.FORM_FIELD)
+            if m is not None and m.canonical is not None and (
+                    m.status is not MatchStatus.REPAIRED or len(label_key(cell.text)) >= 3):
+                key = key_for(FORM_FIELDS, m.canonical)
                 matched = True
+                continue
+            if self.sparse and key is not None and self._is_anchor(cell):
+                key = None  # 主管部门 实施单位 天长市水利局: the 主管部门 cell is blank, its neighbour a label
                 continue
             # A value under its printed label beats a positional guess made on an earlier line.
             if key is not None and (key not in self.form.fields or self.form.fields[key].how == "positional"):
                 self.form.fields[key] = _value(cell)
                 key = None
+        if matched and self.state == "head":
+            self._unit_from(cells)
         return matched
+
+    def _is_anchor(self, cell: Cell) -> bool:
+        return (self._section_of(cell) is not None
+                or self.labels.label(cell.text, VocabKind.FUND_ROW) is not None
+                or self.labels.label(cell.text, VocabKind.FORM_FIELD) is not None)
 
     def _unlabelled_name(self, row: list[Cell]) -> bool:
         # The first export line of a form sometimes drops the 项目名称 label: a lone value before 主管部门.
@@ -423,69 +395,131 @@ class _Reader:
             len(cells) == 1
             and "project_name" not in self.form.fields
             and "department" not in self.form.fields
-            and classify(cells[0].text) is CellKind.TEXT
+            and self.labels.kind(cells[0].text) is CellKind.TEXT
             and not _OTHER_FIELD.match(norm_key(cells[0].text))  # 填报单位（盖章）：… is some other field
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True
         return False
 
-    # -- funds ----------------------------------------------------------------------------------------------------
+    # -- funds ------------------------------------------------------------------------------------------------
     def _fund_row(self, row: list[Cell]) -> bool:
         label_cell = None
         match = None
         for cell in _nonblank(row):
-            m = _is_label(cell.text, VocabKind.FUND_ROW)
-            if m is not None:
+            m = self.labels.label(cell.text, VocabKind.FUND_ROW)
+            if m is not None and (m.status is not MatchStatus.REPAIRED or len(label_key(cell.text)) >= 4):
                 label_cell, match = cell, m
                 break
         if label_cell is None or match is None or match.canonical is None:
             return False
         key = key_for(FUND_ROWS, match.canonical)
+        if key is None and match.canonical in EXTRA_FUND_ROWS:
+            key = "extra"
+        header_keys = [k for k in sorted(self.fund_cols, key=lambda k: self.fund_cols[k]) if k in FUND_HEADER_KEYS]
         cols = self.fund_cols or {k: label_cell.col + 1 + i for i, k in enumerate(_FUND_ORDER)}
-        order = sorted((k for k in cols if k in FUND_COLUMNS), key=lambda k: cols[k])
-        slots = [Slot(k, cols[k], _fund_cost) for k in order]
         after = [c for c in row if c.col > label_cell.col]
-        mapping = align(after, slots)
+        ambiguous: dict[str, list[str]] = {}
+        if self.sparse and header_keys:
+            basis = self.family.layout.rate_basis if self.family is not None else "annual_budget"
+            placed = place_fund_values(_nonblank(after), header_keys, basis)
+            mapping = placed.mapping
+            ambiguous = placed.ambiguous
+            if placed.alternatives:
+                self.fund_alternatives[len(self.form.fund_rows)] = placed.alternatives
+        elif self.dense and header_keys and len(after) == len(header_keys):
+            mapping = {k: c for k, c in zip(header_keys, after, strict=True) if not c.blank}
+        else:
+            order = sorted((k for k in cols if k in FUND_HEADER_KEYS), key=lambda k: cols[k])
+            slots = [Slot(k, cols[k], self._fund_cost(k)) for k in order]
+            mapping = align(after, slots)
         raw = RawFundRow(key=key, label=_value(label_cell, label=match),
-                         values={k: _value(c) for k, c in mapping.items()})
-        if key is not None and all(r.key != key for r in self.form.fund_rows):
+                         values={k: _value(c) for k, c in mapping.items() if k in FUND_COLUMNS},
+                         ambiguous=ambiguous)
+        if key == "extra" or (key is not None and all(r.key != key for r in self.form.fund_rows)):
             self.form.fund_rows.append(raw)
         self.state = "funds"
         self._seen("funds")
         return True
 
-    # -- goals ----------------------------------------------------------------------------------------------------
+    def _settle_fund_placements(self) -> None:
+        """Sub-rows whose blanks could sit in several columns: the total they must add up to decides."""
+        if not self.fund_alternatives:
+            return
+        rows = self.form.fund_rows
+        total_at = next((i for i, r in enumerate(rows) if r.key == "total"), None)
+        if total_at is None or total_at in self.fund_alternatives:
+            return
+        total = amounts({k: v.cells[0] for k, v in rows[total_at].values.items()})
+        fixed = [amounts({k: v.cells[0] for k, v in r.values.items()}) for i, r in enumerate(rows)
+                 if i != total_at and i not in self.fund_alternatives and r.key != "extra"]
+        open_at = [i for i in self.fund_alternatives if rows[i].key != "extra"]
+        if not open_at:
+            return
+        chosen = resolve_by_components(total, fixed, [self.fund_alternatives[i] for i in open_at])
+        if chosen is None:
+            return
+        for i, mapping in zip(open_at, chosen, strict=True):
+            values = {k: _value(c, how="placed") for k, c in mapping.items() if k in FUND_COLUMNS and not is_blank(c.text)}
+            rows[i] = rows[i].model_copy(update={"values": values, "ambiguous": {}})
+
+    def _fund_cost(self, key: str) -> object:
+        def cost(cell: Cell) -> float:
+            kind = self.labels.kind(cell.text)
+            if key in ("reason", "method"):
+                return 0.0 if kind is CellKind.TEXT else 2.0
+            if kind in (CellKind.NUMBER, CellKind.DASH):
+                return 0.0
+            if kind in (CellKind.QUANTITY, CellKind.NOTATION):
+                return 1.0
+            return INF
+
+        return cost
+
+    # -- goals ------------------------------------------------------------------------------------------------
     def _goals_header(self, row: list[Cell]) -> bool:
         cols: dict[str, int] = {}
         is_goals = False
         for cell in _nonblank(row):
-            m = _is_label(cell.text, VocabKind.GOALS_HEADER)
+            m = self.labels.label(cell.text, VocabKind.GOALS_HEADER)
             if m is not None and m.canonical is not None and m.status is not MatchStatus.REPAIRED:
                 key = key_for(GOALS_COLUMNS, m.canonical)
-                if key:
+                if key and key not in cols:
                     cols[key] = cell.col
                     is_goals = True
-            elif _section_of(cell) == "goals":
+            elif self._section_of(cell) == "goals":
                 is_goals = True
         if not is_goals:
             return False
         self.goal_cols = cols or self.goal_cols
         self.state = "goals"
         self._seen("goals")
-        texts = [c for c in _nonblank(row) if _section_of(c) is None and _is_label(c.text, VocabKind.GOALS_HEADER) is None]
+        texts = [c for c in _nonblank(row) if self._section_of(c) is None
+                 and self.labels.label(c.text, VocabKind.GOALS_HEADER) is None]
         if texts and not cols:
             self._goals_content(row, {})
+        elif texts and self.grid.text_layout is not None:
+            # A stream's goals row: the texts follow their labels in order (预期目标 实际完成情况 text text).
+            self._goals_content(texts, {}, ordered=True)
         return True
 
-    def _goals_content(self, row: list[Cell], sections: dict[str, Cell]) -> bool:
-        cells = [c for c in row if _section_of(c) is None]
+    def _goals_content(self, row: list[Cell], sections: dict[str, Cell], ordered: bool = False) -> bool:
+        cells = [c for c in row if self._section_of(c) is None]
         if not _nonblank(cells):
             return False
-        expected_col = self.goal_cols.get("expected")
-        actual_col = self.goal_cols.get("actual")
-        slots = [Slot("expected", expected_col, _text_cost), Slot("actual", actual_col, _text_cost)]
-        mapping = align(cells, slots)
+        if self._is_anchor(_nonblank(cells)[0]) and self.labels.label(_nonblank(cells)[0].text,
+                                                                       VocabKind.FORM_FIELD) is not None:
+            return False
+        keys = sorted(self.goal_cols, key=lambda k: self.goal_cols[k]) or ["expected", "actual"]
+        if (ordered or self.grid.text_layout is not None) and len(_nonblank(cells)) == len(keys):
+            mapping = dict(zip(keys, _nonblank(cells), strict=True))
+        elif self.dense and len(cells) == len(keys):
+            mapping = {k: c for k, c in zip(keys, cells, strict=True) if not c.blank}
+        else:
+            expected_col = self.goal_cols.get("expected")
+            actual_col = self.goal_cols.get("actual")
+            slots = [Slot("expected", expected_col, self._text_cost), Slot("actual", actual_col, self._text_cost)]
+            mapping = align(cells, slots)
         for key, cell in mapping.items():
             if key in self.form.goals:
                 prior = self.form.goals[key]
@@ -494,18 +528,43 @@ class _Reader:
                 self.form.goals[key] = _value(cell)
         return bool(mapping)
 
-    # -- indicators -----------------------------------------------------------------------------------------------
+    def _text_cost(self, cell: Cell) -> float:
+        return 0.0 if self.labels.kind(cell.text) is CellKind.TEXT else 1.0
+
+    # -- evaluation (评价结论 / 存在问题 / 改进措施) ---------------------------------------------------------------
+    def _evaluation(self, row: list[Cell]) -> bool:
+        cells = _nonblank(row)
+        found = False
+        key: str | None = None
+        for cell in cells:
+            m = self.labels.label(cell.text, VocabKind.EVALUATION)
+            if m is not None and m.canonical is not None and m.status is not MatchStatus.REPAIRED:
+                key = key_for(EVALUATION_FIELDS, m.canonical)
+                found = True
+                continue
+            if key is not None and key not in self.form.evaluation:
+                self.form.evaluation[key] = _value(cell)
+                key = None
+        if found:
+            self.state = "tail"
+            self._seen("evaluation")
+        return found
+
+    # -- indicators -------------------------------------------------------------------------------------------
     def _indicator_subheader(self, row: list[Cell]) -> bool:
         # 年度指标值 spanning 指标性质 | 指标值 | 度量单位 printed on the row below: merge into the column map.
         cells = _nonblank(row)
-        sub = [h for h in map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS, _INDICATOR_ORDER)
+        sub = [h for h in self.map_header(row, VocabKind.INDICATOR_HEADER, INDICATOR_COLUMNS, _INDICATOR_ORDER)
                if h.key is not None]
         if not cells or len(sub) != len(cells) or not self.form.indicator_header:
             return False
         self.form.indicator_header = sorted(
             [h for h in self.form.indicator_header if not any(x.key == h.key for x in sub)] + sub, key=lambda h: h.col)
-        if {"target_kind", "target_value", "target_unit"} & {h.key for h in sub}:
+        if {"nature", "target_value", "unit"} & {h.key for h in sub}:
             self.form.indicator_header = [h for h in self.form.indicator_header if h.key != "target"]
+            for h in self.form.indicator_header:
+                if h.key == "target" and not {"nature", "unit"} & {x.key for x in sub}:
+                    h.key = "target"
         self.ind_cols = _header_cols(self.form.indicator_header)
         return True
 
@@ -524,53 +583,100 @@ class _Reader:
         missing = dict(INDICATOR_MISSING)
         if "target" not in keys:
             missing.pop("target")  # split target columns: none of the three is required on its own
-        return [Slot(k, cols[k], _cost_table(INDICATOR_COSTS[k]), missing.get(k, 0.0))  # type: ignore[arg-type]
+        return [Slot(k, cols[k], self._indicator_cost(k), missing.get(k, 0.0))
                 for k in keys if k in INDICATOR_COSTS]
 
+    def _indicator_cost(self, key: str) -> object:
+        table = INDICATOR_COSTS[key]
+
+        def cost(cell: Cell) -> float:
+            return table.get(self.labels.kind(cell.text), INF)
+
+        return cost
+
     def _indicator(self, row: list[Cell]) -> bool:
-        mapping = align(row, self._indicator_slots())
+        assigned = {c.id: self.grid.assigned[c.id] for c in row if c.id in self.grid.assigned}
+        if assigned:
+            mapping = {assigned[c.id]: c for c in row if c.id in assigned and not c.blank}
+            blanks = {assigned[c.id]: c for c in row if c.id in assigned and c.blank}
+        else:
+            mapping = align(row, self._indicator_slots())
+            blanks = {}
         mapping.pop("block", None)
-        if not ({"weight", "score"} & mapping.keys()) and not ({"name", "target"} <= mapping.keys()):
-            return False
         values = {k: _value(c) for k, c in mapping.items()}
+        values.update({k: _value(c) for k, c in blanks.items() if k not in values})
+        if self._placeholder(values):
+            self.form.placeholders += 1
+            return True
+        filled = {k for k, v in values.items() if not is_blank(v.text)}
+        if not ({"weight", "score"} & filled) and not ({"name", "target"} <= filled) and not (
+                assigned and "name" in filled):
+            if assigned and filled <= {"level1", "level2"}:
+                self.form.placeholders += 1  # a level label with no indicator under it (生态效益指标 / 空)
+                return True
+            return False
         for key in ("level1", "level2"):
-            if key in values:
-                values[key].label = _match(values[key].text, VocabKind.INDICATOR_LABEL)
+            if key in values and not is_blank(values[key].text):
+                text = values[key].text
+                if WEIGHT_NOTE.match(norm_key(text)):
+                    values[key].how = "weight_note"  # (50分): the level1 is the level2's parent
+                    values[key].label = None
+                    continue
+                values[key].label = self.labels.match(text, VocabKind.INDICATOR_LABEL)
             else:
+                values.pop(key, None)
                 spanned = self._spanned(row, key)
                 if spanned is not None:
                     values[key] = RawValue(text=spanned.text, cells=[spanned], how="spanned",
-                                           label=_match(spanned.text, VocabKind.INDICATOR_LABEL))
+                                           label=self.labels.match(spanned.text, VocabKind.INDICATOR_LABEL))
         self.form.indicators.append(RawIndicatorRow(row=row[0].row if row else -1, values=values))
         return True
+
+    def _placeholder(self, values: dict[str, RawValue]) -> bool:
+        """A template row left empty: 指标2:, ……, 指标1:/ with nothing else printed but dashes."""
+        name = values.get("name")
+        if name is None or self.labels.kind(name.text) is not CellKind.PLACEHOLDER_NAME:
+            return False
+        others = [v for k, v in values.items() if k not in ("level1", "level2", "name")]
+        return all(is_blank(v.text) for v in others)
 
     def _spanned(self, row: list[Cell], key: str) -> Cell | None:
         # A merged cell in a PDF grid covers the rows below it: that is printed placement, not inference.
         col = self.ind_cols.get(key)
-        if col is None or not row:
+        if col is None or not row or self.grid.assigned:
             return None
         cell = self.grid.covering(row[0].row, col)
         if cell is not None and cell.row != row[0].row and cell.row_span > 1 and not cell.blank:
             return cell
         return None
 
-    # -- totals ---------------------------------------------------------------------------------------------------
+    # -- totals -----------------------------------------------------------------------------------------------
     def _totals(self, row: list[Cell], sections: dict[str, Cell]) -> None:
         cells = _nonblank(row)
+        if "reviewed" in sections:
+            start = sections["reviewed"].col
+            numbers = [c for c in cells if c.col > start and number_of(c.text) is not None]
+            if numbers:
+                self.form.reviewed_score = _value(numbers[0])
         if "total" in sections:
             self._seen("total")
             start = sections["total"].col
-            stop = sections["grade"].col if "grade" in sections and sections["grade"].col > start else 10**6
+            stops = [sections[s].col for s in ("grade", "reviewed") if s in sections and sections[s].col > start]
+            stop = min(stops, default=10**6)
             numbers = [c for c in cells if start < c.col < stop and number_of(c.text) is not None]
             if len(numbers) >= 2:
                 self.form.total_weight, self.form.total_score = _value(numbers[0]), _value(numbers[1])
+                rest = [c for c in cells if c.col > numbers[1].col and c.col < stop]
             elif len(numbers) == 1:
-                w, s = self.ind_cols.get("weight"), self.ind_cols.get("score")
-                cell = numbers[0]
-                if w is not None and s is not None and abs(cell.col - s) < abs(cell.col - w):
-                    self.form.total_score = _value(cell)
-                else:
-                    self.form.total_weight = _value(cell)
+                self._single_total(row, sections["total"], numbers[0])
+                rest = [c for c in cells if c.col > numbers[0].col and c.col < stop]
+            else:
+                rest = []
+            # The grade printed on the 总分 line (总分 | 100 | 96 | 优).
+            for cell in rest:
+                if grade_of(cell.text) is not None and "grade" not in sections:
+                    self.form.grade = _value(cell)
+                    break
         if "grade" in sections:
             self._seen("grade")
             after = [c for c in cells if c.col > sections["grade"].col]
@@ -583,47 +689,103 @@ class _Reader:
                     self.form.grade = _value(after[0])
         self.state = "totals"
 
+    def _single_total(self, row: list[Cell], label: Cell, cell: Cell) -> None:
+        """One figure after 总分/合计/自评得分: which of the two totals it is, decided when the form is read."""
+        key = norm_key(label.text)
+        if "自评得分" in key or "得分" in key:
+            self.form.total_score = _value(cell)
+            return
+        w, s = self.ind_cols.get("weight"), self.ind_cols.get("score")
+        if self.dense and w is not None and s is not None:
+            # One cell per line keeps the empty cells: the figure's place among the row's cells is its column.
+            tail = [c for c in row if c.col > label.col]
+            columns = sorted(self.ind_cols, key=lambda k: self.ind_cols[k])
+            at = len(columns) - len(tail) + tail.index(cell) if cell in tail else -1
+            if 0 <= at < len(columns) and columns[at] in ("weight", "score"):
+                target = "total_weight" if columns[at] == "weight" else "total_score"
+                setattr(self.form, target, _value(cell, how="positional"))
+                return
+        if not self.sparse and not self.dense and w is not None and s is not None and self.grid.text_layout is None:
+            setattr(self.form, "total_score" if abs(cell.col - s) < abs(cell.col - w) else "total_weight",
+                    _value(cell))
+            return
+        if self.grid.text_layout == "tsv" and w is not None and s is not None:
+            setattr(self.form, "total_score" if abs(cell.col - s) < abs(cell.col - w) else "total_weight",
+                    _value(cell))
+            return
+        self.single_total = cell
 
-def split_labelled(row: list[Cell]) -> list[Cell]:
-    """Cells holding "label：value" for a known label become two cells (same id, so provenance stays exact)."""
-    out: list[Cell] = []
-    for cell in row:
-        m = _LABELLED.match(cell.text)
-        if m is not None:
-            head = m.group(1)
-            if _is_label(head, VocabKind.FORM_FIELD) is not None or (
-                _is_label(head, VocabKind.SECTION) is not None and _section_of(cell.model_copy(update={"text": head}))
-            ):
-                out.append(cell.model_copy(update={"text": head, "whole_text": cell.text}))
-                out.append(cell.model_copy(update={"text": m.group(2), "whole_text": cell.text}))
-                continue
-        out.append(cell)
-    return out
+    def _settle_single_total(self) -> None:
+        """A lone 合计 figure: the scores' total, unless no score is printed at all (a blank form's weights)."""
+        cell = self.single_total
+        if cell is None:
+            return
+        scores = [r.values.get("score") for r in self.form.indicators]
+        printed_scores = [s for s in scores if s is not None and not is_blank(s.text)]
+        weights = [number_of(r.values["weight"].text) for r in self.form.indicators
+                   if "weight" in r.values and number_of(r.values["weight"].text) is not None]
+        figure = number_of(cell.text)
+        if not printed_scores and weights and figure is not None and sum(weights, Decimal(0)) + Decimal(10) in (
+                figure, figure + 0) or (not printed_scores and weights):
+            self.form.total_weight = _value(cell, how="placed")
+        else:
+            self.form.total_score = _value(cell, how="placed")
 
 
-def _fund_cost(cell: Cell) -> float:
-    kind = classify(cell.text)
-    if kind in (CellKind.NUMBER, CellKind.DASH):
-        return 0.0
-    if kind in (CellKind.QUANTITY, CellKind.NOTATION):
-        return 1.0
-    return INF
+_LABELS: dict[tuple[int, str | None], FormLabels] = {}
 
 
-def _text_cost(cell: Cell) -> float:
-    return 0.0 if classify(cell.text) is CellKind.TEXT else 1.0
+def form_labels(registry: TemplateRegistry, family: str | None) -> FormLabels:
+    """The label tests for a family (memoised per registry and family)."""
+    key = (id(registry), family)
+    if key not in _LABELS:
+        _LABELS[key] = FormLabels(registry.tables(family))
+    return _LABELS[key]
 
 
-def _unit_of(row: list[Cell]) -> str | None:
-    for cell in _nonblank(row):
-        key = norm_key(cell.text)
-        if "万元" in key:
-            return "万元"
-        if "(元)" in key or "（元）" in cell.text:
-            return "元"
-    return None
+def pick_family(grid: Grid, registry: TemplateRegistry) -> TemplateChoice:
+    """The family a grid's text speaks for."""
+    return registry.pick(c.text for c in grid.cells() if c.text)
 
 
-def read_rows(grid: Grid) -> RawForm:
-    """Read one form's grid into labelled raw rows."""
-    return _Reader(grid).read()
+def read_rows(grid: Grid, registry: TemplateRegistry | None = None) -> RawForm:
+    """Read one form's grid into labelled raw rows; a recognised family the project does not map raises."""
+    registry = registry or default_registry()
+    choice = pick_family(grid, registry)
+    family = registry.get(choice.id)
+    if not choice.supported:
+        raise UnsupportedTemplateError(
+            f"a form of the family {family.name} ({family.id}), which is not a project form and is not mapped",
+            family=family.id, cues=choice.cues)
+    labels = form_labels(registry, family.id)
+    if grid.text_layout is not None and grid.text_layout not in ("tsv", "csv"):
+        grid = regroup(grid, labels)
+    form = _Reader(grid, labels, family).read()
+    if grid.parts:
+        _cite_pieces(form, grid.parts)
+    form.template = choice
+    form.family = family
+    return form
+
+
+def _cite_pieces(obj: object, parts: dict[str, list[Cell]]) -> None:
+    """Values read from a label joined out of wrapped pieces cite the pieces the source prints."""
+    if isinstance(obj, RawValue):
+        if len(obj.cells) == 1 and obj.cells[0].id in parts:
+            obj.cells = list(parts[obj.cells[0].id])
+        return
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            _cite_pieces(getattr(obj, name), parts)
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            _cite_pieces(value, parts)
+    elif isinstance(obj, list):
+        for value in obj:
+            _cite_pieces(value, parts)
+
+
+def project_code_of(name: str) -> str | None:
+    """The project code printed before a name (`51092324T000010263357-…`), or None."""
+    m = _PROJECT_CODE.match(norm_key(name))
+    return m.group(1) if m and any(ch.isdigit() for ch in m.group(1)) else None

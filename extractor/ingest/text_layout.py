@@ -1,0 +1,134 @@
+"""How an export's text lays out its cells: tabs, pipes, one cell per line, spaces, or nothing at all.
+
+templates.md lists the ways a form's text reaches us. Each layout is turned into the same thing: source lines,
+each a list of cell texts. What the lines mean differs (a row of a table, or one cell of a stream), and the
+layout says so, so the reader knows how far to trust row boundaries and column positions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from enum import StrEnum
+
+from extractor.domain.text import simplified
+
+Record = tuple[int, list[str]]  # (1-based first line, cell texts)
+
+
+class TextLayout(StrEnum):
+    """The shape of an export's text (templates.md 'How the text reaches a reader')."""
+
+    TSV = "tsv"  # the seed's system export: a line is a row, a tab separates cells, blank cells kept
+    CSV = "csv"  # a spreadsheet's CSV (comma, semicolon), quotes honoured only where the content is quoted CSV
+    PIPE = "pipe"  # a table flattened from a web page: `a | b | c`, empty cells often dropped, rows may break
+    CELL_PER_LINE_BAR = "cell_per_line_bar"  # one cell per line, each ending in ` |`; a bare `|` is an empty cell
+    CELL_PER_LINE = "cell_per_line"  # one cell per line, blank lines between; a lone space is an empty cell
+    SPACES = "spaces"  # a row per line, cells separated by spaces; blank cells vanish
+    GLUED = "glued"  # previews and OCR text: no cell boundaries at all
+
+    @property
+    def rows_reliable(self) -> bool:
+        """A source line is one table row (its cells in column order)."""
+        return self in (TextLayout.TSV, TextLayout.CSV)
+
+    @property
+    def stream(self) -> bool:
+        """The cells come as a stream: rows must be rebuilt from labels and the header."""
+        return not self.rows_reliable
+
+
+_PIPE_SPLIT = re.compile(r"\s*\|\s*")
+_WS_SPLIT = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def _nonempty(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.strip()]
+
+
+def detect_layout(lines: list[str]) -> TextLayout:
+    """The layout of an export's lines, judged on the whole text."""
+    content = _nonempty(lines)
+    if not content:
+        return TextLayout.TSV
+    if sum("\t" in line for line in content) >= max(2, len(content) // 10):
+        return TextLayout.TSV
+    piped = [line for line in content if "|" in line]
+    if len(piped) >= 0.5 * len(content):
+        inner = sum(1 for line in piped if len([c for c in _PIPE_SPLIT.split(line.strip().strip("|")) if c]) > 1)
+        return TextLayout.PIPE if inner >= 0.2 * len(piped) else TextLayout.CELL_PER_LINE_BAR
+    for delimiter in (",", ";"):
+        if sum(line.count(delimiter) >= 3 for line in content) >= max(3, len(content) // 4):
+            return TextLayout.CSV
+    long_lines = sum(1 for line in content if len(line.strip()) > 150)
+    if len(content) <= 6 and long_lines >= 1:
+        return TextLayout.GLUED
+    blank = sum(1 for line in lines if not line.strip())
+    multi = sum(1 for line in content if len(_WS_SPLIT.split(line.strip())) > 1)
+    if blank >= 0.3 * len(content) and multi <= 0.5 * len(content):
+        return TextLayout.CELL_PER_LINE
+    if multi >= 0.3 * len(content):
+        return TextLayout.SPACES
+    return TextLayout.CELL_PER_LINE
+
+
+def _csv_records(text: str, delimiter: str, lines: list[str]) -> list[Record]:
+    # Quotes are honoured only where whole fields are quoted ("a,b" spanning lines, as spreadsheets write them);
+    # a quote mark inside a cell is text.
+    if not any(line.startswith('"') or f'{delimiter}"' in line for line in lines):
+        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records: list[Record] = []
+    start = 1
+    try:
+        for fields in reader:
+            records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error:
+        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
+    # An unbalanced quote makes the CSV reader swallow the rest of the file into one field: refuse that reading.
+    if len(records) < 0.5 * len(_nonempty(lines)):
+        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
+    return records
+
+
+def _pipe_cells(line: str) -> list[str]:
+    body = line.strip()
+    if body in ("|", "||"):
+        return [""]
+    body = body.removeprefix("|").removesuffix("|")
+    return [c.strip() for c in body.split("|")]
+
+
+def _bar_cell(line: str) -> list[str]:
+    body = line.strip()
+    if body.endswith("|"):
+        body = body[:-1]
+    return [body.strip()]
+
+
+def split_lines(text: str, layout: TextLayout) -> list[Record]:
+    """The export's lines as records of cell texts, for its layout."""
+    lines = text.splitlines()
+    if layout is TextLayout.TSV:
+        return [(n, line.split("\t")) for n, line in enumerate(lines, start=1)]
+    if layout is TextLayout.CSV:
+        delimiter = "," if sum(line.count(",") for line in lines) >= sum(line.count(";") for line in lines) else ";"
+        return _csv_records(text, delimiter, lines)
+    if layout is TextLayout.PIPE:
+        return [(n, _pipe_cells(line)) for n, line in enumerate(lines, start=1) if line.strip()]
+    if layout is TextLayout.CELL_PER_LINE_BAR:
+        return [(n, _bar_cell(line)) for n, line in enumerate(lines, start=1) if line.strip()]
+    if layout is TextLayout.CELL_PER_LINE:
+        # A line of white space only is an empty cell; a truly empty line separates cells.
+        return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line]
+    if layout is TextLayout.SPACES:
+        return [(n, _WS_SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1) if line.strip()]
+    return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line.strip()]
+
+
+def is_title_text(text: str) -> bool:
+    """A form's title line: …绩效自评表 (any script), short."""
+    key = simplified("".join(text.split()))
+    return "绩效自评表" in key and len(key) <= 48
