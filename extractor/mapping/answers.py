@@ -23,10 +23,10 @@ from pydantic import (
 )
 
 from extractor.checking.grounding import SourceCells, align_value
+from extractor.domain.numbers import money_of
 from extractor.domain.repair import match_label
 from extractor.domain.vocabulary import VocabKind, parent_of
 from extractor.records.models import DECIMAL_PATTERN, CellRef, FieldSource, Level1, Level2, Record
-from extractor.tables.rows import number_of
 
 _EMPTY = Record()
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
@@ -52,7 +52,7 @@ def _as_number(value: Any) -> Any:
     if isinstance(value, int | float):
         value = str(value)
     if isinstance(value, str):
-        number = number_of(value)
+        number = money_of(value)
         if number is not None:
             return format(number, "f")
     return value
@@ -136,6 +136,12 @@ class CitedNumber(Cited):
                 f"and copy it as printed (never compute or round), or return null")
 
 
+class CitedAmount(CitedNumber):
+    """An amount as printed in one cell, perhaps with its unit (150万 → "150")."""
+
+    probe: ClassVar[str] = "funds.total.executed"
+
+
 class CitedYear(Cited):
     """The year of `(2024 年度)`."""
 
@@ -144,6 +150,16 @@ class CitedYear(Cited):
 
     def explain(self, source: SourceCells) -> str:
         return f"{self.printed(source)} does not print the year {self.value}年"
+
+
+class CitedMoneyUnit(Cited):
+    """The unit the funds block prints its amounts in (项目资金（万元） → 万元)."""
+
+    value: Literal["万元", "元"] | None = None
+    probe: ClassVar[str] = "money_unit"
+
+    def explain(self, source: SourceCells) -> str:
+        return f"{self.printed(source)} does not print the unit {self.value}"
 
 
 class CitedGrade(Cited):
@@ -193,22 +209,29 @@ class FundRowAnswer(BaseModel):
     """One row of the 项目资金 block."""
 
     model_config = ConfigDict(extra="ignore")
-    initial_budget: CitedNumber | None = Field(default=None, description="年初预算数")
-    annual_budget: CitedNumber | None = Field(default=None, description="全年预算数")
-    executed: CitedNumber | None = Field(default=None, description="全年执行数")
+    initial_budget: CitedAmount | None = Field(default=None, description="年初预算数")
+    annual_budget: CitedAmount | None = Field(default=None, description="全年预算数")
+    executed: CitedAmount | None = Field(default=None, description="全年执行数")
     weight: CitedNumber | None = Field(default=None, description="分值")
     execution_rate: CitedNumber | None = Field(default=None, description="执行率")
     score: CitedNumber | None = Field(default=None, description="得分")
 
 
+class ExtraFundRowAnswer(FundRowAnswer):
+    """A fund row beyond the four (财政专户管理资金, 单位资金), with its label as printed."""
+
+    label: CitedText | None = Field(default=None, description="the row's label as printed, without 其中：")
+
+
 class FundsAnswer(BaseModel):
-    """项目资金: four rows."""
+    """项目资金: four rows, and any further rows the form prints."""
 
     model_config = ConfigDict(extra="ignore")
     total: FundRowAnswer = Field(default_factory=FundRowAnswer, description="年度资金总额")
     current_year: FundRowAnswer = Field(default_factory=FundRowAnswer, description="其中：当年财政拨款")
     carryover: FundRowAnswer = Field(default_factory=FundRowAnswer, description="上年结转资金")
     other: FundRowAnswer = Field(default_factory=FundRowAnswer, description="其他资金")
+    extra: list[ExtraFundRowAnswer] = Field(default_factory=list, description="further fund rows, printed order")
 
 
 class GoalsAnswer(BaseModel):
@@ -231,6 +254,9 @@ class IndicatorAnswer(BaseModel):
     weight: CitedNumber | None = Field(default=None, description="分值")
     score: CitedNumber | None = Field(default=None, description="得分")
     deviation: CitedText | None = Field(default=None, description="偏差原因分析及改进措施")
+    nature: CitedText | None = Field(default=None, description="指标性质, where printed in its own column")
+    unit: CitedText | None = Field(default=None, description="度量单位, where printed in its own column")
+    method: CitedText | None = Field(default=None, description="得分计算方法, where printed")
 
     @model_validator(mode="after")
     def _inferred_level1(self, info: ValidationInfo) -> IndicatorAnswer:
@@ -244,20 +270,33 @@ class IndicatorAnswer(BaseModel):
         return self
 
 
+class EvaluationAnswer(BaseModel):
+    """评价结论 / 存在问题 / 改进措施 where printed."""
+
+    model_config = ConfigDict(extra="ignore")
+    conclusion: CitedText | None = Field(default=None, description="评价结论")
+    problems: CitedText | None = Field(default=None, description="存在问题")
+    measures: CitedText | None = Field(default=None, description="改进措施")
+
+
 class FormAnswer(BaseModel):
     """One 财政项目支出绩效自评表: every value with the id(s) of the cell(s) it is printed in; null when not printed."""
 
     model_config = ConfigDict(extra="ignore")
     year: CitedYear | None = Field(default=None, description="年度")
-    project_name: CitedText | None = Field(default=None, description="项目名称")
+    project_name: CitedText | None = Field(default=None, description="项目名称, a code prefix included")
+    project_code: CitedText | None = Field(default=None, description="a project code printed before the name")
     department: CitedText | None = Field(default=None, description="主管部门")
     implementing_unit: CitedText | None = Field(default=None, description="实施单位")
+    money_unit: CitedMoneyUnit | None = Field(default=None, description="万元 or 元, as the funds header prints it")
     funds: FundsAnswer = Field(default_factory=FundsAnswer)
     goals: GoalsAnswer = Field(default_factory=GoalsAnswer)
     indicators: list[IndicatorAnswer] = Field(default_factory=list, description="one per 三级指标 row, printed order")
     total_weight: CitedNumber | None = Field(default=None, description="总分 row, 分值")
-    total_score: CitedNumber | None = Field(default=None, description="总分 row, 得分")
+    total_score: CitedNumber | None = Field(default=None, description="总分 row, 得分 (or 合计, 自评得分)")
+    reviewed_score: CitedNumber | None = Field(default=None, description="财政审核评分")
     grade: CitedGrade | None = Field(default=None, description="评分等级")
+    evaluation: EvaluationAnswer = Field(default_factory=EvaluationAnswer)
 
 
 class FieldReading(BaseModel):

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from extractor.checking import check
+from extractor.checking.context import CheckContext
 from extractor.errors import LLMError
 from extractor.layout import Grid
 from extractor.mapping.llm import LLMMapper
@@ -33,7 +34,7 @@ def llm_reasons(form: RawForm, grid: Grid, mapped: MappedForm) -> list[str]:
     missing = [s for s in _SECTIONS if s not in form.sections_seen]
     if missing or not form.indicator_header:
         reasons.append(f"unknown layout (missing: {', '.join(missing) or 'indicator header'})")
-    report = check(mapped.record, mapped.provenance, grid).report
+    report = check(mapped.record, mapped.provenance, grid, CheckContext.of(form.family)).report
     unread = sorted({f.code.value for f in report.findings if f.code in _UNREAD})
     if unread:
         reasons.append(f"rules result has {', '.join(unread)}")
@@ -66,8 +67,9 @@ class HybridMapper:
             rules.provenance.llm = {"status": "unavailable", "error": exc.to_dict(), "hybrid": {
                 "reasons": reasons, "chosen": "rules"}}
             return rules
-        errors = {"rules": _errors(check(rules.record, rules.provenance, grid).report.findings),
-                  "llm": _errors([*llm.findings, *check(llm.record, llm.provenance, grid).report.findings])}
+        context = CheckContext.of(form.family)
+        errors = {"rules": _errors(check(rules.record, rules.provenance, grid, context).report.findings),
+                  "llm": _errors([*llm.findings, *check(llm.record, llm.provenance, grid, context).report.findings])}
         chosen = "llm" if errors["llm"] <= errors["rules"] else "rules"
         decision: dict[str, Any] = {"reasons": reasons, "chosen": chosen, "errors": errors}
         if chosen == "llm":

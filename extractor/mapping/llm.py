@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from extractor.checking import check
+from extractor.checking.context import CheckContext
 from extractor.checking.grounding import SourceCells
 from extractor.domain.vocabulary import LEVEL1, LEVEL2, parent_of, vocabulary
 from extractor.domain.vocabulary import VocabKind as _VocabKind
@@ -35,7 +36,7 @@ from extractor.tables.rows import RawForm
 
 log = logging.getLogger(__name__)
 
-PROMPT, PROMPT_VERSION = "map_rows", "v1"
+PROMPT, PROMPT_VERSION = "map_rows", "v2"
 REREAD_PROMPT, REREAD_VERSION = "reread_rows", "v1"
 
 
@@ -159,7 +160,7 @@ class LLMMapper:
         """One targeted re-ask when the checker's arithmetic looks like a misreading (rereading.py says when)."""
         if not any(rule(mapped.record) for rule in ARITHMETIC_RULES.values()):
             return mapped, None  # the arithmetic holds on what the model cited: nothing to read again
-        first = check(mapped.record, mapped.provenance, grid).report
+        first = check(mapped.record, mapped.provenance, grid, CheckContext.of(form.family)).report
         suspected = suspects(mapped.record, mapped.provenance, grid, first.findings)
         if not suspected:
             return mapped, None
@@ -191,7 +192,7 @@ class LLMMapper:
                     if r.path in paths and r.value is not None}
         codes = ", ".join(dict.fromkeys(c for s in suspected for c in s.codes))
         candidate = apply_readings(mapped, readings, source, note=f"read again after the checker's {codes}")
-        second = check(candidate.record, candidate.provenance, grid).report
+        second = check(candidate.record, candidate.provenance, grid, CheckContext.of(form.family)).report
         before, after = _arithmetic_errors(first.findings), _arithmetic_errors(second.findings)
         new_ungrounded = _count(second.findings, FindingCode.UNGROUNDED_VALUE) > _count(first.findings,
                                                                                        FindingCode.UNGROUNDED_VALUE)

@@ -7,6 +7,7 @@ from typing import Any
 
 from extractor.checking.grounding import SourceCells
 from extractor.domain.notation import parse_notation
+from extractor.domain.numbers import money_of
 from extractor.domain.repair import MatchStatus, match_label
 from extractor.domain.text import clean_text, is_blank, norm_key
 from extractor.domain.vocabulary import VocabKind
@@ -15,6 +16,7 @@ from extractor.mapping.answers import (
     CitedGrade,
     CitedLevel1,
     CitedLevel2,
+    CitedMoneyUnit,
     CitedNumber,
     CitedText,
     CitedYear,
@@ -25,6 +27,8 @@ from extractor.mapping.answers import (
 from extractor.mapping.rules import MappedForm, cell_ref
 from extractor.records.models import (
     CellRef,
+    Evaluation,
+    ExtraFundRow,
     FieldSource,
     Finding,
     FindingCode,
@@ -37,7 +41,6 @@ from extractor.records.models import (
     Record,
 )
 from extractor.records.paths import set_path
-from extractor.tables.rows import number_of
 
 MAPPER_NAME = "llm"
 FUND_ROWS = ("total", "current_year", "carryover", "other")
@@ -99,7 +102,7 @@ class _Builder:
         assert cited is not None and cited.value is not None
         value = Decimal(cited.value)
         if len(cited.cells) == 1 and cited.cells[0] in self.source.by_id:
-            printed = number_of(self.source.by_id[cited.cells[0]].text)
+            printed = money_of(self.source.by_id[cited.cells[0]].text)
             if printed is not None and printed == value:
                 value = printed  # keep the printed precision: "10" stays 10, "10.00" stays 10.00
         self._source(path, cited)
@@ -110,6 +113,13 @@ class _Builder:
             return None
         assert cited is not None
         self._source("year", cited)
+        return cited.value
+
+    def unit(self, cited: CitedMoneyUnit | None) -> str | None:
+        if not self._keep("money_unit", cited):
+            return None
+        assert cited is not None
+        self._source("money_unit", cited)
         return cited.value
 
     def grade(self, cited: CitedGrade | None) -> str | None:
@@ -151,29 +161,45 @@ class _Builder:
             weight=self.number(f"{p}.weight", row.weight),
             score=self.number(f"{p}.score", row.score),
             deviation=self.text(f"{p}.deviation", row.deviation, blank_is_null=True),
+            nature=self.text(f"{p}.nature", row.nature, blank_is_null=True),
+            unit=self.text(f"{p}.unit", row.unit, blank_is_null=True),
+            method=self.text(f"{p}.method", row.method, blank_is_null=True),
         )
 
 
 def to_mapped(answer: FormAnswer, source: SourceCells, dropped: list[Dropped] | None = None) -> MappedForm:
     """The record an answer describes, its provenance (method llm), and a finding for each value not kept."""
     b = _Builder(source)
+    extra = []
+    for i, row in enumerate(answer.funds.extra):
+        label = b.text(f"funds.extra[{len(extra)}].label", row.label)
+        if label is None:
+            b.dropped.append(Dropped(path=f"funds.extra[{i}]", value=None, reason="a fund row without its label"))
+            continue
+        extra.append(ExtraFundRow(label=label, **{
+            col: b.number(f"funds.extra[{len(extra)}].{col}", getattr(row, col)) for col in FUND_COLUMNS}))
     funds = Funds(**{
         row: FundRow(**{col: b.number(f"funds.{row}.{col}", getattr(getattr(answer.funds, row), col))
                         for col in FUND_COLUMNS})
         for row in FUND_ROWS
-    })
+    }, extra=extra)
     record = Record(
         year=b.year(answer.year),
         project_name=b.text("project_name", answer.project_name),
+        project_code=b.text("project_code", answer.project_code),
         department=b.text("department", answer.department),
         implementing_unit=b.text("implementing_unit", answer.implementing_unit),
+        money_unit=b.unit(answer.money_unit),  # type: ignore[arg-type]
         funds=funds,
         goals=Goals(expected=b.text("goals.expected", answer.goals.expected),
                     actual=b.text("goals.actual", answer.goals.actual)),
         indicators=[b.indicator(i, row) for i, row in enumerate(answer.indicators)],
         total_weight=b.number("total_weight", answer.total_weight),
         total_score=b.number("total_score", answer.total_score),
+        reviewed_score=b.number("reviewed_score", answer.reviewed_score),
         grade=b.grade(answer.grade),  # type: ignore[arg-type]
+        evaluation=Evaluation(**{key: b.text(f"evaluation.{key}", getattr(answer.evaluation, key),
+                                              blank_is_null=True) for key in ("conclusion", "problems", "measures")}),
     )
     findings = [dropped_finding(d) for d in [*(dropped or []), *b.dropped]]
     provenance = Provenance(mapper=MAPPER_NAME, fields=b.fields, layout={"cells": len(source.by_id)})

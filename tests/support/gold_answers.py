@@ -140,6 +140,11 @@ def answer_for(record: Record, grid: Grid) -> dict[str, Any]:
     for key in ("project_name", "department", "implementing_unit"):
         value = getattr(record, key)
         answer[key] = cited(value, *f.text(value)) if value else None
+    if record.money_unit is not None:
+        # The funds block's header prints the unit: 项目资金（万元） / 项目资金 (元).
+        unit_cell = next(c for c in f.cells if ("万" in c.text) == (record.money_unit == "万元") and "元" in c.text
+                         and number_of(c.text) is None)
+        answer["money_unit"] = cited(record.money_unit, unit_cell)
     funds: dict[str, Any] = {}
     for key, label in FUND_ROWS.items():
         row = f.label_row(lambda c, label=label: match_label(c.text, VocabKind.FUND_ROW).canonical == label)
