@@ -34,6 +34,8 @@ class GoldForm(BaseModel):
     form_index: int = Field(ge=1, description="1-based position of the form in its document")
     record: Record
     expected_findings: list[FindingCode] = Field(default_factory=list)
+    template: str | None = Field(default=None, description="the family the form belongs to (record.md v1.1)")
+    skip_null: list[str] = Field(default_factory=list, description="record paths the form does not print at all")
     file: Path | None = Field(default=None, description="the gold file it was read from")
 
 
@@ -46,6 +48,7 @@ class DocumentEntry(BaseModel):
     expect: dict[str, Any] | None = Field(default=None, description="what reading it must give: status, "
                                           "error_code, forms, form_status, missing_fields")
     transcript: Path | None = Field(default=None, description="plain text of what the document prints (scans)")
+    family: str | None = Field(default=None, description="the form family (templates.md) the document holds")
     partial: bool = Field(default=False, description="the gold covers only some of the document's forms "
                           "(e.g. those a reviewer approved): the others are not scored")
 
@@ -67,6 +70,11 @@ class Dataset(BaseModel):
     def kinds(self) -> list[str]:
         """The document kinds present, in first-seen order."""
         return list(dict.fromkeys(d.kind for d in self.documents))
+
+    @property
+    def families(self) -> list[str]:
+        """The form families present (documents that name one), in first-seen order."""
+        return list(dict.fromkeys(d.family for d in self.documents if d.family))
 
     @property
     def forms(self) -> int:
@@ -103,7 +111,8 @@ def parse_gold(data: Any, file: Path | None = None) -> GoldForm:
         raise DatasetError(f"{file or 'gold entry'}: a gold form is an object with a 'record'", file=str(file))
     try:
         return GoldForm(form_index=data.get("form_index", 1), record=data["record"],
-                        expected_findings=data.get("expected_findings", []), file=file)
+                        expected_findings=data.get("expected_findings", []), template=data.get("template"),
+                        skip_null=data.get("skip_null", []), file=file)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -139,7 +148,9 @@ def _document(entry: Any, root: Path, default_kind: str | None, manifest: Path) 
     # Deliberately broken inputs are their own group: their "accuracy" is whether they fail as they should.
     kind = "broken" if entry.get("broken") else (entry.get("kind") or default_kind or _kind_of(path))
     partial = bool(entry.get("partial")) or _has_gaps(gold)
-    return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript, partial=partial)
+    family = entry.get("family") or next((g.template for g in gold if g.template), None)
+    return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript, partial=partial,
+                         family=family)
 
 
 def _has_gaps(gold: list[GoldForm]) -> bool:

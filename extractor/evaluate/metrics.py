@@ -32,19 +32,22 @@ from extractor.records.models import (
 from extractor.records.paths import iter_values
 
 FIELD_GROUPS = ("header", "funds", "goals", "indicator_label", "indicator_name", "indicator_value",
-                "indicator_score", "totals")
+                "indicator_score", "totals", "evaluation")
 _INDICATOR_GROUP = {"level1": "indicator_label", "level2": "indicator_label", "name": "indicator_name",
                     "target": "indicator_value", "actual": "indicator_value", "deviation": "indicator_value",
+                    "nature": "indicator_value", "unit": "indicator_value", "method": "indicator_value",
                     "weight": "indicator_score", "score": "indicator_score"}
-_TOP_GROUP = {"year": "header", "project_name": "header", "department": "header", "implementing_unit": "header",
-              "funds": "funds", "goals": "goals", "total_weight": "totals", "total_score": "totals",
-              "grade": "totals"}
+_TOP_GROUP = {"year": "header", "project_name": "header", "project_code": "header", "department": "header",
+              "implementing_unit": "header", "money_unit": "funds", "funds": "funds", "goals": "goals",
+              "total_weight": "totals", "total_score": "totals", "reviewed_score": "totals", "grade": "totals",
+              "evaluation": "evaluation"}
 # Label restorations the mappers record in provenance (MapMethod); each is scored against the gold label.
 _RESTORED = (MapMethod.REPAIRED, MapMethod.SYNONYM, MapMethod.INFERRED)
 _LABEL_PATH = re.compile(r"^indicators\[\d+\]\.level[12]$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-# Outcomes that put a wrong value into the record (an omission is a gap, not a wrong value).
-_WRONG_VALUE = (Outcome.WRONG, Outcome.EXTRA, Outcome.INVENTED)
+# Outcomes that leave a wrong value in the record. A value left null where the form prints one is wrong too:
+# a form called ok must hold every printed value (issue "silent forms").
+_WRONG_VALUE = (Outcome.WRONG, Outcome.EXTRA, Outcome.INVENTED, Outcome.OMITTED)
 
 
 def field_group(path: str) -> str:
@@ -139,8 +142,9 @@ class Scores(BaseModel):
     hallucinations: int = Field(default=0, description="mapped values absent from gold and from the source")
     hallucinations_caught: int = Field(default=0, description="of those, rejected by the checker (UNGROUNDED_VALUE)")
     false_rejections: int = Field(default=0, description="UNGROUNDED_VALUE on a value that equals gold")
-    silent_wrong_fields: int = Field(default=0, description="wrong values in forms the checker passed as ok")
-    silent_wrong_forms: int = 0
+    silent_wrong_fields: int = Field(default=0, description="wrong or missing values in forms the checker passed "
+                                     "as ok")
+    silent_wrong_forms: int = Field(default=0, description="forms passed as ok holding a wrong or missing value")
     findings_expected: int = 0
     findings_found: int = 0
     false_errors: int = Field(default=0, description="error codes reported that expected_findings does not list")
@@ -210,6 +214,7 @@ class Scores(BaseModel):
             "false_errors": self.false_errors, "forms_false_review": self.forms_false_review,
             "hallucinations": self.hallucinations, "hallucinations_slipped": self.hallucinations_slipped,
             "false_rejections": self.false_rejections, "silent_wrong_fields": self.silent_wrong_fields,
+            "silent_forms": self.silent_wrong_forms,
             "documents_failed": self.documents_failed, "forms_missed": self.forms_missed,
             "expectations_failed": self.expectations.total - self.expectations.correct,
             "forms_extra": self.forms_extra, "invented_fields": self.invented_fields,
@@ -344,7 +349,8 @@ def _tally_fields(scores: Scores, comparisons: list[FieldComparison]) -> None:
 def _score_form(scores: Scores, form: FormResult | None, gold: GoldForm | None, source: SourceIndex,
                 differences: list[dict[str, Any]] | None, where: dict[str, Any]) -> None:
     record = form.record if form is not None else None
-    comparisons = compare_records(record, gold.record if gold is not None else None)
+    comparisons = compare_records(record, gold.record if gold is not None else None,
+                                  gold.skip_null if gold is not None else ())
     _tally_fields(scores, comparisons)
     if differences is not None:
         at = {**where, "form": gold.form_index if gold is not None else None,

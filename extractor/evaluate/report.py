@@ -112,24 +112,28 @@ SUMMARY: list[Row] = [
     ("finding recall", lambda s: _short(s.findings_found, s.findings_expected)),
     ("false errors", lambda s: str(s.false_errors)),
     ("hallucinations caught", lambda s: f"{s.hallucinations_caught}/{s.hallucinations}"),
-    ("wrong in ok forms", lambda s: str(s.silent_wrong_fields)),
+    ("silent forms (ok but wrong)", lambda s: str(s.silent_wrong_forms)),
+    ("false alarms", lambda s: str(s.forms_false_review)),
     ("as expected", lambda s: f"{s.expectations.correct}/{s.expectations.total}"),
     ("s/page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
 ]
 
 
-def render_summary(report: EvalReport) -> str:
-    """One line per configuration and document kind: the headline figures, for the README."""
-    lines = ["| configuration | kind | " + " | ".join(name for name, _ in SUMMARY) + " |",
+def render_summary(report: EvalReport, by: str = "kind") -> str:
+    """One line per configuration and document kind (or form family): the headline figures, for the README."""
+    groups = report.kinds if by == "kind" else report.families
+    lines = [f"| configuration | {by} | " + " | ".join(name for name, _ in SUMMARY) + " |",
              "|---|---|" + "---|" * len(SUMMARY)]
     for r in report.results:
         if r.error:
             lines.append(f"| `{r.label}` | — | not run: {(r.error or {}).get('code')} |" + " |" * (len(SUMMARY) - 1))
             continue
-        for kind in report.kinds:
-            scores = r.by_kind.get(kind)
+        for group in groups:
+            scores = (r.by_kind if by == "kind" else r.by_family).get(group)
             if scores is not None:
-                lines.append(f"| `{r.label}` | {kind} | " + " | ".join(cell(scores) for _, cell in SUMMARY) + " |")
+                lines.append(f"| `{r.label}` | {group} | " + " | ".join(cell(scores) for _, cell in SUMMARY) + " |")
+        if by == "family" and r.overall is not None:
+            lines.append(f"| `{r.label}` | **all** | " + " | ".join(cell(r.overall) for _, cell in SUMMARY) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,6 +147,8 @@ def render_markdown(report: EvalReport) -> str:
              + (f", load {load[0]:.2f}" if load else "") + ".", ""]
     if len(report.kinds) > 1:
         lines += render_summary(report).splitlines() + [""]
+    if report.families:
+        lines += ["Per form family (templates.md):", ""] + render_summary(report, by="family").splitlines() + [""]
     lines += _table(report.results, lambda r: r.overall, memory=True)
     if len(report.kinds) > 1:
         for kind in report.kinds:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -68,6 +69,9 @@ Pair = tuple[int | None, int | None]
 
 # Indicator fields that identify a row; a pairing needs its name equal or half of them equal.
 _ROW_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation")
+# record.md v1.1's optional fields: scored where gold or output holds a value (null on both: not printed).
+_OPTIONAL_ROW_FIELDS = ("nature", "unit", "method")
+_OPTIONAL = re.compile(r"^(project_code|money_unit|reviewed_score|evaluation\.\w+|funds\.extra\[\d+\]\.\w+)$")
 _MIN_ROW_MATCH = 4
 
 
@@ -131,17 +135,28 @@ def _scalar_fields(record: Record) -> dict[str, Any]:
     return {path: value for path, value in iter_values(record) if not path.startswith("indicators")}
 
 
-def compare_records(got: Record | None, expected: Record | None) -> list[FieldComparison]:
+def _skipped(path: str, skip_null: Collection[str]) -> bool:
+    generic = re.sub(r"\[\d+\]", "[]", path)
+    return any(path == s or generic == s or path.startswith(s + ".") or generic.startswith(s + ".")
+               or path.startswith(s + "[") for s in skip_null)
+
+
+def compare_records(got: Record | None, expected: Record | None,
+                    skip_null: Collection[str] = ()) -> list[FieldComparison]:
     """Every gold field (and every field of an invented row or form) with its outcome; rows aligned by content.
 
     `got=None` scores a form the extractor missed: each gold field, null or not, counts as omitted, as do the
-    fields of a missed row. `expected=None` scores an invented form by the values it holds.
+    fields of a missed row. `expected=None` scores an invented form by the values it holds. v1.1's optional
+    fields count only where one side holds a value; `skip_null` names fields the form does not print at all
+    (a gold null there is not scored unless the output invents a value).
     """
     out: list[FieldComparison] = []
     g = _scalar_fields(got) if got is not None else {}
     e = _scalar_fields(expected) if expected is not None else {}
-    for path in (e or g):
+    for path in dict.fromkeys([*e, *g]) if expected is not None and got is not None else (e or g):
         gval, eval_ = g.get(path), e.get(path)
+        if gval is None and eval_ is None and (_OPTIONAL.match(path) or _skipped(path, skip_null)):
+            continue
         if expected is None:
             if gval is not None:
                 out.append(FieldComparison(path=path, got_path=path, got=gval, expected=None,
@@ -153,9 +168,12 @@ def compare_records(got: Record | None, expected: Record | None) -> list[FieldCo
     got_rows = got.indicators if got is not None else []
     exp_rows = expected.indicators if expected is not None else []
     for gi, ei in align_rows(got_rows, exp_rows):
-        for f in _ROW_FIELDS:
+        for f in (*_ROW_FIELDS, *_OPTIONAL_ROW_FIELDS):
             gval = getattr(got_rows[gi], f) if gi is not None else None
             eval_ = getattr(exp_rows[ei], f) if ei is not None else None
+            if gval is None and eval_ is None and (f in _OPTIONAL_ROW_FIELDS or _skipped(
+                    f"indicators[{ei if ei is not None else gi}].{f}", skip_null)):
+                continue
             if ei is None:
                 if gval is None:
                     continue
