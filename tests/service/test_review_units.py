@@ -46,7 +46,7 @@ def test_every_finding_code_is_explained_in_chinese() -> None:
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in EXPLANATIONS.values())
     assert explain("NOT_A_CODE") == ""
     assert field_label("funds.carryover.execution_rate") == "上年结转资金·执行率"
-    assert field_label("indicators[0].deviation") == "第1行指标·偏差原因"
+    assert field_label("indicators[0].deviation") == "第1行指标·偏差原因分析及改进措施"
     assert field_label("goals.actual") == "年度总体目标·实际完成情况"
 
 

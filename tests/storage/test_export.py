@@ -32,7 +32,8 @@ def test_xlsx_has_a_sheet_per_table_with_chinese_headers_and_numbers_as_numbers(
     assert book.sheetnames == ["表单", "绩效指标", "检查发现", "文件"]
     forms = book["表单"]
     headers = [c.value for c in forms[1]]
-    assert headers[:9] == ["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "年度", "项目名称", "主管部门", "实施单位"]
+    assert headers[:12] == ["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "表样", "年度", "项目名称", "项目编码",
+                            "主管部门", "实施单位", "金额单位"]
     assert {"总分得分", "评分等级", "状态", "年度资金总额·全年执行数"} <= set(headers)
     rows = list(forms.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 10
@@ -102,4 +103,4 @@ def test_export_after_a_backfill_counts_match_the_database(db_url, tmp_path):
     assert len(list(book["文件"].iter_rows(min_row=2))) == expected["documents"]
     with Repository.open(db_url) as repo:
         assert repo.count_forms(FormQuery(year=2015)) == len(
-            [r for r in book["表单"].iter_rows(min_row=2, values_only=True) if r[5] == 2015])
+            [r for r in book["表单"].iter_rows(min_row=2, values_only=True) if r[6] == 2015])
