@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from extractor.domain.numbers import money_of, number_of
 from extractor.domain.repair import MatchStatus, match_label
-from extractor.domain.text import norm_key
+from extractor.domain.text import norm_key, simplified
 from extractor.domain.vocabulary import VocabKind, grade_of, parent_of
 from extractor.layout import Cell, Grid
 from extractor.records.models import (
@@ -130,7 +130,7 @@ def _money_unit(value: str, cells: list[Cell] | None, source: SourceCells) -> Al
     # 项目资金（万元）, 年度预算数(万元), 150万: the unit is printed in the cited cell (a 元 is inside 万元 too).
     candidates = cells if cells is not None else list(source.by_id.values())
     for cell in candidates:
-        text = norm_key(cell.text)
+        text = simplified(norm_key(cell.text))
         if value == "万元" and "万" in text:
             return Alignment.NORMALISED
         if value == "元" and "元" in text and "万元" not in text:

@@ -12,6 +12,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from extractor.domain.text import simplified
+
 
 class VocabKind(StrEnum):
     """Which family of labels a printed text is matched against."""
@@ -298,8 +300,8 @@ _TABLES: Final[dict[VocabKind, tuple[tuple[str, ...], Mapping[str, str]]]] = {
 
 
 def grade_of(text: str) -> str | None:
-    """Canonical grade for a printed grade (优秀 → 优), or None."""
-    key = "".join(text.split())
+    """Canonical grade for a printed grade (优秀 → 优, 優 → 优), or None."""
+    key = simplified("".join(text.split()))
     if key in GRADES:
         return key
     return _GRADE_SYNONYMS.get(key)

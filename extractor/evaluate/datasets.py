@@ -49,6 +49,7 @@ class DocumentEntry(BaseModel):
                                           "error_code, forms, form_status, missing_fields")
     transcript: Path | None = Field(default=None, description="plain text of what the document prints (scans)")
     family: str | None = Field(default=None, description="the form family (templates.md) the document holds")
+    layout: str | None = Field(default=None, description="how its text is laid out (tsv, pipe, glued, …)")
     partial: bool = Field(default=False, description="the gold covers only some of the document's forms "
                           "(e.g. those a reviewer approved): the others are not scored")
 
@@ -70,6 +71,11 @@ class Dataset(BaseModel):
     def kinds(self) -> list[str]:
         """The document kinds present, in first-seen order."""
         return list(dict.fromkeys(d.kind for d in self.documents))
+
+    @property
+    def layouts(self) -> list[str]:
+        """The text layouts present (documents that name one), in first-seen order."""
+        return list(dict.fromkeys(d.layout for d in self.documents if d.layout))
 
     @property
     def families(self) -> list[str]:
@@ -149,8 +155,9 @@ def _document(entry: Any, root: Path, default_kind: str | None, manifest: Path) 
     kind = "broken" if entry.get("broken") else (entry.get("kind") or default_kind or _kind_of(path))
     partial = bool(entry.get("partial")) or _has_gaps(gold)
     family = entry.get("family") or next((g.template for g in gold if g.template), None)
+    layout = entry.get("text_layout") or entry.get("layout") if kind == "text_export" else None
     return DocumentEntry(path=path, kind=kind, gold=gold, expect=expect, transcript=transcript, partial=partial,
-                         family=family)
+                         family=family, layout=layout)
 
 
 def _has_gaps(gold: list[GoldForm]) -> bool:

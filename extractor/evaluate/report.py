@@ -121,7 +121,7 @@ SUMMARY: list[Row] = [
 
 def render_summary(report: EvalReport, by: str = "kind") -> str:
     """One line per configuration and document kind (or form family): the headline figures, for the README."""
-    groups = report.kinds if by == "kind" else report.families
+    groups = {"kind": report.kinds, "family": report.families, "layout": report.layouts}[by]
     lines = [f"| configuration | {by} | " + " | ".join(name for name, _ in SUMMARY) + " |",
              "|---|---|" + "---|" * len(SUMMARY)]
     for r in report.results:
@@ -129,10 +129,10 @@ def render_summary(report: EvalReport, by: str = "kind") -> str:
             lines.append(f"| `{r.label}` | — | not run: {(r.error or {}).get('code')} |" + " |" * (len(SUMMARY) - 1))
             continue
         for group in groups:
-            scores = (r.by_kind if by == "kind" else r.by_family).get(group)
+            scores = {"kind": r.by_kind, "family": r.by_family, "layout": r.by_layout}[by].get(group)
             if scores is not None:
                 lines.append(f"| `{r.label}` | {group} | " + " | ".join(cell(scores) for _, cell in SUMMARY) + " |")
-        if by == "family" and r.overall is not None:
+        if by != "kind" and r.overall is not None:
             lines.append(f"| `{r.label}` | **all** | " + " | ".join(cell(r.overall) for _, cell in SUMMARY) + " |")
     return "\n".join(lines) + "\n"
 
@@ -149,6 +149,8 @@ def render_markdown(report: EvalReport) -> str:
         lines += render_summary(report).splitlines() + [""]
     if report.families:
         lines += ["Per form family (templates.md):", ""] + render_summary(report, by="family").splitlines() + [""]
+    if len(report.layouts) > 1:
+        lines += ["Per text layout:", ""] + render_summary(report, by="layout").splitlines() + [""]
     lines += _table(report.results, lambda r: r.overall, memory=True)
     if len(report.kinds) > 1:
         for kind in report.kinds:

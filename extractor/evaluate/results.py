@@ -27,6 +27,7 @@ class ConfigResult(BaseModel):
     overall: Scores | None = None
     by_kind: dict[str, Scores] = Field(default_factory=dict)
     by_family: dict[str, Scores] = Field(default_factory=dict)
+    by_layout: dict[str, Scores] = Field(default_factory=dict)
     peak_memory_mb: float | None = None
     memory_method: str | None = None
     differences: list[dict[str, Any]] = Field(default_factory=list,
@@ -41,6 +42,7 @@ class EvalReport(BaseModel):
     description: str | None = None
     kinds: list[str]
     families: list[str] = Field(default_factory=list)
+    layouts: list[str] = Field(default_factory=list)
     documents: int
     forms: int
     created: str
@@ -70,9 +72,9 @@ def score_run(dataset: Dataset, run: ConfigRun, sources: dict[int, SourceIndex] 
         scores = score_document(entry, doc.result, doc.seconds, doc.cpu_seconds, source, differences)
         overall = overall.add(scores)
         result.by_kind[entry.kind] = result.by_kind[entry.kind].add(scores) if entry.kind in result.by_kind else scores
-        if entry.family:
-            known = result.by_family.get(entry.family)
-            result.by_family[entry.family] = known.add(scores) if known is not None else scores
+        for group, key in ((result.by_family, entry.family), (result.by_layout, entry.layout)):
+            if key:
+                group[key] = group[key].add(scores) if key in group else scores
     result.overall = overall
     result.differences = differences[:MAX_DIFFERENCES]
     return result
@@ -88,6 +90,7 @@ def evaluate(dataset: Dataset, configurations: list[Configuration], isolate: boo
     info = machine()
     info["load_average_before"] = load_before["load_average"]
     return EvalReport(dataset=dataset.name, root=str(dataset.root), description=dataset.description,
-                      kinds=dataset.kinds, families=dataset.families, documents=len(dataset.documents),
+                      kinds=dataset.kinds, families=dataset.families, layouts=dataset.layouts,
+                      documents=len(dataset.documents),
                       forms=dataset.forms,
                       created=datetime.now(UTC).isoformat(timespec="seconds"), machine=info, results=results)

@@ -67,6 +67,9 @@ def _is_footer(fields: list[str]) -> bool:
 
 
 def _has_form_content(chunk: list[Record]) -> bool:
+    # A titled chunk of some length is a form even when its labels are a family's own (项目全称, 归口部门).
+    if any(_is_title(fields) for _, fields in chunk[:3]) and sum(1 for _, f in chunk if any(x.strip() for x in f)) >= 6:
+        return True
     keys = {label_key(field) for _, fields in chunk for field in fields}
     if any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key):
         return True

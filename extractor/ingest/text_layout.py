@@ -62,8 +62,10 @@ def detect_layout(lines: list[str]) -> TextLayout:
         if sum(line.count(delimiter) >= 3 for line in content) >= max(3, len(content) // 4):
             return TextLayout.CSV
     long_lines = sum(1 for line in content if len(line.strip()) > 150)
-    if len(content) <= 6 and long_lines >= 1:
-        return TextLayout.GLUED
+    tokens = [t for line in content for t in _WS_SPLIT.split(line.strip()) if t]
+    mean_token = sum(len(t) for t in tokens) / max(1, len(tokens))
+    if (len(content) <= 6 and long_lines >= 1) or (mean_token > 25 and any(len(line) > 80 for line in content)):
+        return TextLayout.GLUED  # a preview's run-on text: cells and numbers glued together
     blank = sum(1 for line in lines if not line.strip())
     multi = sum(1 for line in content if len(_WS_SPLIT.split(line.strip())) > 1)
     if blank >= 0.3 * len(content) and multi <= 0.5 * len(content):

@@ -323,6 +323,8 @@ def map_rules(form: RawForm) -> MappedForm:
         "unit": form.unit,
         "fund_header": [h.model_dump(exclude_none=True) for h in form.fund_header],
         "indicator_header": [h.model_dump(exclude_none=True) for h in form.indicator_header],
+        "unmapped_columns": [h.printed for h in (*form.fund_header, *form.indicator_header)
+                             if h.key is None and not is_blank(h.printed)],
     }
     provenance = Provenance(
         mapper=MAPPER_NAME,
@@ -330,4 +332,19 @@ def map_rules(form: RawForm) -> MappedForm:
         layout=layout,
         unmapped_rows=[[c.text for c in row] for row in form.unmapped],
     )
+    findings += _unmapped_columns(form)
     return MappedForm(record=record, provenance=provenance, findings=findings)
+
+
+def _unmapped_columns(form: RawForm) -> list[Finding]:
+    """Header cells no label table knows: their column's values were not read, so the form needs a person
+    (or the LLM, with --mapper hybrid), never a confident record that silently lacks a column."""
+    findings = []
+    for block, header in (("项目资金", form.fund_header), ("绩效指标", form.indicator_header)):
+        unknown = [h for h in header if h.key is None and not is_blank(h.printed)]
+        if unknown:
+            printed = "、".join(f"「{clean_text(h.printed)}」" for h in unknown)
+            findings.append(Finding.of(
+                FindingCode.MISSING_FIELD, f"{block}表头中的{printed}未能识别，该栏的值未读取",
+                [], unmapped_columns=[h.printed for h in unknown], cells=[h.cell_id for h in unknown]))
+    return findings

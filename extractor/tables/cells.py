@@ -94,7 +94,7 @@ class FormLabels:
     def _classify(self, text: str) -> CellKind:
         if is_blank(text):
             return CellKind.DASH
-        key = norm_key(text)
+        key = simplified(norm_key(text))  # 指標2: (a mirror in Traditional characters) is 指标2:
         if key == "无":
             return CellKind.PLACEHOLDER
         if _PLACEHOLDER_NAME.match(key):
