@@ -14,6 +14,8 @@ from extractor.domain.vocabulary import LEVEL1, LEVEL2, SECTIONS, VocabKind, key
 from extractor.layout import Cell
 
 _DESCRIPTORS = {"定性", "定量", "正向", "反向", "正向指标", "反向指标", "定性指标", "定量指标"}
+# What a 度量单位 cell holds on its own: a per-cent sign, a measure word, a currency. A lone 优 or 是 is a value.
+_UNIT_CHARS = set("%‰个人次元天件份台辆户所项场篇期批家套处条座张本册棵株吨亩年月日周时分秒米斤只头间栋层类种位名")
 # A 一级指标 cell that prints only its weight: (50分), （30分）, 10分.
 WEIGHT_NOTE = re.compile(r"^[(（]\d+(?:\.\d+)?分[)）]$")
 # Template rows with nothing filled in: 指标2:, 指标1:/, ……
@@ -125,7 +127,7 @@ class FormLabels:
             return CellKind.LEVEL1 if m.canonical in LEVEL1 else CellKind.LEVEL2
         if m.status is MatchStatus.AMBIGUOUS and len(key) <= 10:
             return CellKind.LEVEL_AMBIGUOUS
-        if len(key) <= 4 and is_unit(key):
+        if len(key) <= 4 and is_unit(key) and (len(key) > 1 or key in _UNIT_CHARS):
             return CellKind.UNIT
         return CellKind.TEXT
 

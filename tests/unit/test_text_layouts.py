@@ -158,3 +158,25 @@ def test_glued_text_reads_only_what_its_labels_make_certain():
     assert form.status is FormStatus.NEEDS_REVIEW
     assert {"funds.total.executed", "total_score", "indicators"} <= {
         p for f in form.findings if f.code is FindingCode.MISSING_FIELD for p in f.fields}
+
+
+def test_amounts_printed_with_their_unit_give_the_money_unit(seed_text):
+    """`167万` is stored "167" and, where the header does not say, the unit comes from the amounts."""
+    lines = seed_text.splitlines()[:28]
+    lines = [line.replace("项目资金 (万元)", "项目资金").replace("\t167.00\t148.79\t148.79\t", "\t167万\t148.79万\t148.79万\t")
+             for line in lines]
+    form = extract_bytes("\n".join(lines).encode("utf-8"), "units.txt").forms[0]
+    total = form.record.funds.total
+    assert (total.initial_budget, total.annual_budget, total.executed) == (
+        Decimal("167"), Decimal("148.79"), Decimal("148.79"))
+    assert form.record.money_unit == "万元"
+    assert not [f for f in form.findings if f.code is FindingCode.UNGROUNDED_VALUE]
+
+
+def test_operators_print_as_printed_and_compare_as_plain():
+    from extractor.domain.notation import meets_target, parse_notation
+
+    for printed in ("═100%", "﹦100%", "＝100%"):
+        assert parse_notation(printed).operator == "="
+    assert parse_notation("≧735人次").operator == ">=" and parse_notation("⩽5%").operator == "<="
+    assert meets_target(parse_notation("≧735人次"), parse_notation("735人次")) is True
