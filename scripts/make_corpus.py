@@ -18,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 
 from scripts.corpus.dataset import KINDS, Options, generate  # noqa: E402
 from scripts.corpus.layouts import LAYOUTS  # noqa: E402
+from scripts.corpus.model import FAMILIES  # noqa: E402
 from scripts.corpus.pdf import FONTS, MissingFontError  # noqa: E402
+from scripts.corpus.text_export import TEXT_LAYOUTS  # noqa: E402
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -48,6 +50,13 @@ def main(
     dpi_max: Annotated[int, typer.Option(help="highest scan resolution")] = 300,
     fonts: Annotated[str, typer.Option(help=f"comma-separated PDF fonts: {','.join(FONTS)}")] = ",".join(FONTS),
     clean_exports: Annotated[bool, typer.Option("--clean-exports", help="text exports without the seed's mess")] = False,
+    families: Annotated[str, typer.Option(help=f"comma-separated form families: {','.join(FAMILIES)} (default: central "
+                                                "only, the layouts of --layouts; department: documents the reader "
+                                                "must refuse)")] = "central",
+    text_layouts: Annotated[str, typer.Option(help=f"comma-separated text export layouts: {','.join(TEXT_LAYOUTS)}; "
+                                                   "taken in turn")] = "tsv",
+    traditional: Annotated[float, typer.Option(help="share of text exports converted to Traditional characters "
+                                                    "(OpenCC s2t)")] = 0.0,
 ) -> None:
     """Generate a corpus under OUTPUT."""
     options = Options(
@@ -55,7 +64,8 @@ def main(
         seed_kinds=_csv(seed_kinds, KINDS, "kinds"),
         seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
         layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
-        mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"),
+        mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"), families=_csv(families, FAMILIES, "families"),
+        text_layouts=_csv(text_layouts, TEXT_LAYOUTS, "text layouts"), traditional=traditional,
     )
     start = time.perf_counter()
     command = " ".join(["python scripts/make_corpus.py", *(a for a in _without_output(sys.argv[1:]))])

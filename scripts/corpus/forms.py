@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from scripts.corpus import content
-from scripts.corpus.model import FUND_ROWS, QUALITATIVE_NATURE, FormSpec, IndicatorSpec
+from scripts.corpus.model import FUND_ROWS, QUALITATIVE_NATURE, FormSpec, IndicatorSpec, joined_target
 from scripts.corpus.truth import findings_of, grade_of, round2
 
 # The finding codes of record.md that describe a fault of the form itself (what can be planted).
@@ -151,6 +151,10 @@ def _partial_score(rng: random.Random, weight: Decimal, t: Decimal | None, a: De
     return min(score, weight - CENT)
 
 
+def _templates(level2: str) -> tuple[tuple[str, str, str], ...]:
+    return content.INDICATORS.get(level2) or content.NINGXIA_INDICATORS[level2]
+
+
 def _slots(rng: random.Random, year: int) -> list[tuple[str, str, int]]:
     """(level1, level2, weight) per indicator row, weights summing to 90."""
     cost_framework = year >= 2021 and rng.random() < 0.12
@@ -191,10 +195,10 @@ _INDICATOR_FAULTS = ("ACHIEVED_BUT_DEDUCTED", "DEDUCTION_WITHOUT_REASON", "MISSE
 _FALLBACK_NUMERIC = ("完成率", "pct_ge", "%")
 
 
-def _indicators(rng: random.Random, style: Style, year: int, miss_rate: float, faults: set[str]
-                ) -> tuple[list[IndicatorSpec], set[int]]:
+def _indicators(rng: random.Random, style: Style, year: int, miss_rate: float, faults: set[str],
+                slots: list[tuple[str, str, int]] | None = None) -> tuple[list[IndicatorSpec], set[int]]:
     """The indicator rows, each planted indicator fault on its own row; returns the rows and the planted ones."""
-    slots = _slots(rng, year)
+    slots = _slots(rng, year) if slots is None else slots
     order = list(range(len(slots)))
     rng.shuffle(order)
     plan_of = {order.pop(): fault for fault in _INDICATOR_FAULTS if fault in faults}
@@ -202,7 +206,7 @@ def _indicators(rng: random.Random, style: Style, year: int, miss_rate: float, f
     rows = []
     for i, (level1, level2, w) in enumerate(slots):
         plan = plan_of.get(i)
-        templates = list(content.INDICATORS[level2])
+        templates = list(_templates(level2))
         if plan == "MISSED_BUT_FULL_SCORE":
             templates = [t for t in templates if t[1] in NUMERIC_KINDS] or [_FALLBACK_NUMERIC]
         elif plan == "DEDUCTION_WITHOUT_REASON" or rng.random() < 0.6:
@@ -304,8 +308,14 @@ def _choose_faults(rng: random.Random, fault_rate: float) -> set[str]:
     return set(rng.sample(FORM_FAULTS, count))
 
 
-def random_form(rng: random.Random, fault_rate: float = 0.4, origin: str = "random") -> FormSpec:
-    """One randomised form; `fault_rate` is the share of forms with one or two planted faults."""
+def random_form(rng: random.Random, fault_rate: float = 0.4, origin: str = "random", family: str = "central"
+                ) -> FormSpec:
+    """One randomised form of a family; `fault_rate` is the share of forms with one or two planted faults.
+
+    The central family's draws are those of the generator before the families (same seed, same form).
+    """
+    if family != "central":
+        return family_form(rng, family, fault_rate, origin)
     year = rng.randint(2019, 2025)
     style = _style(rng)
     faults = _choose_faults(rng, fault_rate)
@@ -346,5 +356,277 @@ def random_form(rng: random.Random, fault_rate: float = 0.4, origin: str = "rand
     form.expected_findings = findings_of(form)
     missing = set(form.planted) - set(form.expected_findings)
     if missing:  # a plant that did not take (no clean row to spoil) is dropped from what is claimed
+        form.planted = sorted(set(form.planted) - missing)
+    return form
+
+
+# --- the other families (templates.md) ----------------------------------------------------------------------
+
+# The faults a family's form can show: no GRADE_MISMATCH without a grade, no WEIGHT_SUM without a 总分 分值,
+# no BUDGET_SCORE without a scored funds block.
+FAMILY_FAULTS: dict[str, tuple[str, ...]] = {
+    "central": FORM_FAULTS,
+    "anhui": tuple(f for f in FORM_FAULTS if f != "GRADE_MISMATCH"),
+    "yunnan": FORM_FAULTS,
+    "sichuan": tuple(f for f in FORM_FAULTS if f not in ("GRADE_MISMATCH", "WEIGHT_SUM")),
+    "beijing": FORM_FAULTS,
+    "ningxia": tuple(f for f in FORM_FAULTS if f not in ("GRADE_MISMATCH", "WEIGHT_SUM", "BUDGET_SCORE")),
+}
+_YEARS = {"beijing": (2016, 2019), "sichuan": (2021, 2025)}
+# Printed level1 group of Ningxia's form (项目效益 holds the 服务对象满意度指标 rows: level1 满意度指标 in the record).
+NINGXIA_GROUPS = {"项目决策": "项目决策", "项目管理": "项目管理", "产出指标": "项目产出", "效益指标": "项目效益",
+                  "满意度指标": "项目效益"}
+# Yunnan prints its operators as the system's font has them: ≧ for ≥, ═ or ﹦ for =.
+_YUNNAN_OPERATORS = {"≥": ("≧", "≧", "≥"), ">=": ("≧", "≥"), "=": ("═", "﹦", "="), "≤": ("≤", "≦"), "<=": ("≤",),
+                     ">": (">",)}
+_ASCII_OPERATORS = {">=": "≥", "<=": "≤"}
+
+
+def _family_header(rng: random.Random, year: int, family: str) -> tuple[str, str, str]:
+    province, district = rng.choice(content.FAMILY_REGIONS[family])
+    agency, units, domains = rng.choice(content.AGENCIES)
+    project = rng.choice(content.PROJECTS[rng.choice(domains)])
+    if rng.random() < 0.15:
+        project = f"{year}年{project}"
+    prefix = province + district if rng.random() < 0.5 else district
+    if rng.random() < 0.2:
+        town = rng.choice(content.TOWNS)
+        return project, f"{prefix}{town}人民政府", f"{prefix}{town}{rng.choice(units)}"
+    return project, f"{prefix}{agency}", f"{district}{rng.choice(units)}"
+
+
+def _choose_family_faults(rng: random.Random, fault_rate: float, family: str) -> set[str]:
+    if rng.random() >= fault_rate:
+        return set()
+    return set(rng.sample(FAMILY_FAULTS[family], 1 if rng.random() < 0.7 else 2))
+
+
+def _component_funds(rng: random.Random, style: Style, faults: set[str], family: str
+                     ) -> tuple[dict[str, dict[str, str | None]], list[dict[str, str | None]]]:
+    """Sichuan's (总额 = 财政资金 + 财政专户管理资金 + 单位资金 + 其他资金, 调整后预算数 the budget) and Beijing's
+    (年度资金总额 = 本年一般公共预算拨款 + 其他资金, 年初预算数(A) the only budget) funds blocks."""
+    sichuan = family == "sichuan"
+    keys = ["current_year", "财政专户管理资金", "单位资金", "other"] if sichuan else ["current_year", "other"]
+    shares = {"财政专户管理资金": 0.1, "单位资金": 0.15, "other": 0.1 if sichuan else 0.2}
+    scale = rng.choice((Decimal(20), Decimal(150), Decimal(800), Decimal(3000)))
+    total_budget = round2(scale * Decimal(rng.randint(5, 100)) / 100 + Decimal(rng.randint(1, 99)) / 100)
+    budget = {k: round2(total_budget * Decimal(rng.randint(5, 30)) / 100) if rng.random() < shares[k] else Decimal(0)
+              for k in keys[1:]}
+    budget = {"current_year": total_budget - sum(budget.values(), Decimal(0)), **budget}
+    full = rng.random() < 0.55 and "BUDGET_SCORE" not in faults
+    executed: dict[str, Decimal] = {}
+    initial: dict[str, Decimal] = {}
+    for key, b in budget.items():
+        r = Decimal(1) if full else Decimal(rng.randint(55, 999)) / 1000
+        if "BUDGET_SCORE" in faults:
+            r = Decimal(rng.randint(50, 90)) / 100
+        executed[key] = round2(b * r)
+        initial[key] = b if not sichuan or rng.random() < 0.5 else round2(b * Decimal(rng.randint(60, 140)) / 100)
+    if "OVER_EXECUTION" in faults:
+        executed["current_year"] = round2(budget["current_year"] * Decimal(rng.randint(1005, 1150)) / 1000) + CENT
+    basis = "annual_budget" if sichuan else "initial_budget"
+    columns = {"initial_budget": initial, "executed": executed}
+    if sichuan:
+        columns["annual_budget"] = budget
+    totals = {column: sum(values.values(), Decimal(0)) for column, values in columns.items()}
+    if "FUND_COMPONENTS" in faults:
+        delta = CENT * rng.choice((1, 1, 2, 5, 10, 100)) * rng.choice((1, -1))
+        choices = ((basis, "executed"), ("initial_budget",), ("executed",)) if sichuan else \
+            (("initial_budget", "executed"), ("initial_budget",), ("executed",))
+        for column in rng.choice(choices):
+            columns[column]["current_year"] += delta
+        if columns[basis]["current_year"] < executed["current_year"] and "OVER_EXECUTION" not in faults:
+            executed["current_year"] -= 2 * abs(delta)
+    dp = 2 if sichuan else rng.choice((0, 1, 2, 2))
+    blank_other = rng.random() < 0.5
+    sub_rates = sichuan or "EXECUTION_RATE" in faults or rng.random() < 0.5
+    rows: dict[str, dict[str, str | None]] = {}
+    for key in ["total", *keys]:
+        values = {column: (totals[column] if key == "total" else columns[column][key]) for column in columns}
+        b, e = values[basis], values["executed"]
+        if key != "total" and not sub_rates:
+            rate = None
+        else:
+            rate = ("0.00" if sichuan else None) if b == 0 else format(_rate(e, b, dp), "f")
+        row: dict[str, str | None] = {"initial_budget": _money(values["initial_budget"]),
+                                      "annual_budget": _money(values["annual_budget"]) if sichuan else None,
+                                      "executed": _money(e), "weight": None, "execution_rate": rate, "score": None}
+        if key == "other" and b == 0 and e == 0 and values["initial_budget"] == 0 and blank_other:
+            row = dict.fromkeys(row)  # 其他资金 printed with its amount cells empty
+        rows[key] = row
+    weight = Decimal(style.fund_weight)
+    # The score follows the rate as printed (Beijing's `50% | 5` for 154.74 / 310.2 = 49.88 %).
+    rate = Decimal(rows["total"]["execution_rate"] or min(totals["executed"] / totals[basis] * 100, Decimal(100)))
+    score = weight if "BUDGET_SCORE" in faults else round2(rate / 100 * weight)
+    rows["total"]["weight"], rows["total"]["score"] = style.fund_weight, _fmt(score, 2)
+    if "EXECUTION_RATE" in faults:
+        printed = Decimal(rows["current_year"]["execution_rate"] or "0")
+        wrong = printed - Decimal(rng.randint(300, 2000)) / 100 if printed > 50 else printed + Decimal(25)
+        rows["current_year"]["execution_rate"] = format(wrong.quantize(Decimal(1).scaleb(-dp)), "f")
+    extras = [{"label": key, **rows.pop(key)} for key in keys if key not in FUND_ROWS]
+    rows["carryover"] = dict.fromkeys(rows["total"])
+    return {key: rows[key] for key in FUND_ROWS}, extras
+
+
+def _blank_components(rng: random.Random, funds: dict[str, dict[str, str | None]], faults: set[str],
+                      zero_share: float, rate_share: float) -> None:
+    """Sub-rows the way provincial forms print them: a zero row as `—`/blank, sub-row rates left out."""
+    keep_rates = "EXECUTION_RATE" in faults or rng.random() >= rate_share
+    for key in FUND_ROWS[1:]:
+        row = funds[key]
+        if key != "current_year" and all(row[c] in (None, "0.00") for c in ("initial_budget", "annual_budget", "executed")) \
+                and rng.random() < zero_share:
+            funds[key] = dict.fromkeys(row)
+        elif not keep_rates:
+            row["execution_rate"] = None
+
+
+def _ningxia_slots(rng: random.Random) -> list[tuple[str, str, int]]:
+    """项目决策 / 项目管理 / 项目产出 / 项目效益 (with 服务对象满意度指标 inside 项目效益): weights summing to 100."""
+    decision, management, output, effect = rng.choice(((10, 25, 30, 35), (10, 25, 30, 35), (15, 20, 35, 30),
+                                                       (10, 20, 40, 30)))
+    satisfaction = 10 if rng.random() < 0.85 else 0
+    slots: list[tuple[str, str, int]] = []
+
+    def group(level1: str, vocabulary: tuple[str, ...], weight: int, low: int, high: int) -> None:
+        count = min(rng.randint(low, high), weight // 2)
+        level2s = sorted((rng.choice(vocabulary) for _ in range(count)), key=vocabulary.index)
+        for level2, w in zip(level2s, _partition(rng, weight, count), strict=True):
+            slots.append((level1, level2, w))
+
+    group("项目决策", ("项目立项", "绩效目标", "资金投入"), decision, 2, 4)
+    group("项目管理", ("资金管理", "组织实施"), management, 2, 4)
+    group("产出指标", _LEVEL2["产出指标"], output, 3, 5)
+    group("效益指标", _LEVEL2["效益指标"], effect - satisfaction, 1, 3)
+    if satisfaction:
+        group("满意度指标", _LEVEL2["满意度指标"], satisfaction, 1, 2)
+    return slots
+
+
+def _family_funds(rng: random.Random, style: Style, faults: set[str], family: str
+                  ) -> tuple[dict[str, dict[str, str | None]], list[dict[str, str | None]], tuple[str, ...]]:
+    if family in ("sichuan", "beijing"):
+        funds, extras = _component_funds(rng, style, faults, family)
+        rows = ("total", "current_year", "other") if family == "beijing" else FUND_ROWS
+        return funds, extras, rows
+    funds = _funds(rng, style, faults)
+    rows = FUND_ROWS
+    if family == "anhui":
+        _blank_components(rng, funds, faults, 0.7, 0.5)
+        if rng.random() < 0.3:
+            funds["total"]["execution_rate"] = None  # 年度资金总额: 880 880 880 10 10 (the rate cell blank)
+    elif family == "yunnan":
+        _blank_components(rng, funds, faults, 0.5, 0.6)
+    elif family == "ningxia":
+        funds["total"]["weight"] = funds["total"]["score"] = None  # no 分值 / 得分 columns
+        single = not faults & {"FUND_COMPONENTS", "EXECUTION_RATE", "OVER_EXECUTION"} and rng.random() < 0.5
+        if single:  # only the 年度资金总额 row
+            for key in FUND_ROWS[1:]:
+                funds[key] = dict.fromkeys(funds[key])
+            rows = ("total",)
+    return funds, [], rows
+
+
+def _decorate(rng: random.Random, form: FormSpec) -> None:
+    """Family habits that change what the record holds: name prefixes, operators, blank cells, methods."""
+    family = form.family
+    if family == "anhui":
+        colon = ":" if rng.random() < 0.7 else "："
+        counter: dict[tuple[str, str], int] = {}
+        for ind in form.indicators:
+            key = (ind.level1, ind.level2)
+            counter[key] = counter.get(key, 0) + 1
+            ind.name = f"指标{counter[key]}{colon}{ind.name}"
+            if not ind.numeric and ind.met and ind.score == ind.weight and rng.random() < 0.25:
+                ind.target = ind.actual = None  # only 分值 and 得分 printed (tianchang's rows 3–8)
+        form.printing["colon"] = colon
+    elif family in ("yunnan", "sichuan"):
+        blank_nature = family == "yunnan" and rng.random() < 0.5
+        for ind in form.indicators:
+            nature, value, unit = ind.parts
+            if nature == QUALITATIVE_NATURE:
+                nature = "" if blank_nature else nature
+            elif family == "yunnan":
+                nature = rng.choice(_YUNNAN_OPERATORS.get(nature, (nature,)))
+            else:
+                nature = _ASCII_OPERATORS.get(nature, nature)
+            ind.parts = (nature, value, unit)
+            ind.target = joined_target(ind.parts)
+    elif family == "beijing":
+        for ind in form.indicators:
+            pool = content.BEIJING_METHODS_NUMERIC if ind.numeric else content.BEIJING_METHODS_QUALITATIVE
+            ind.method = pool[0] if rng.random() < 0.7 else rng.choice(pool)
+    elif family == "ningxia":
+        for ind in form.indicators:
+            ind.group = NINGXIA_GROUPS[ind.level1]
+
+
+def family_form(rng: random.Random, family: str, fault_rate: float = 0.4, origin: str = "random") -> FormSpec:
+    """One randomised form of a family other than central (its own columns, arithmetic and habits)."""
+    low, high = _YEARS.get(family, (2019, 2025))
+    year = rng.randint(low, high)
+    style = _style(rng)
+    style.notation = "plain" if family in ("yunnan", "sichuan") or rng.random() < 0.8 else "sh"
+    faults = _choose_family_faults(rng, fault_rate, family)
+    project, department, unit = _family_header(rng, year, family)
+    code = None
+    if family == "sichuan":
+        code = (rng.choice(content.SICHUAN_REGION_CODES) + f"{rng.randint(20, 24)}"
+                + rng.choice(content.SICHUAN_CODE_LETTERS) + f"{rng.randint(0, 99_999_999):012d}")
+        project = f"{code}-{project}"
+    if family == "beijing" and rng.random() < 0.3:
+        department = f"{rng.choice(content.BEIJING_CODES)}-{department}"
+    funds, extras, fund_rows = _family_funds(rng, style, faults, family)
+    miss_rate = rng.choice((0.0, 0.0, 0.1, 0.25, 0.5))
+    slots = _ningxia_slots(rng) if family == "ningxia" else None
+    indicators, _ = _indicators(rng, style, year, miss_rate, faults, slots)
+    clean = [i for i in indicators if i.met and i.score == i.weight and i.deviation is None]
+    delta = Decimal(0)
+    if "WEIGHT_SUM" in faults and clean:
+        victim = clean.pop(rng.randrange(len(clean)))
+        delta = Decimal(rng.choice((5, 10)))
+        victim.weight = _fmt(Decimal(victim.weight) + delta, style.weight_dp)
+        victim.score = victim.weight
+    if "SCORE_EXCEEDS_WEIGHT" in faults and clean:
+        victim = clean.pop(rng.randrange(len(clean)))
+        victim.score = _fmt(Decimal(victim.weight) + Decimal(rng.choice((1, 2, 5))), style.weight_dp)
+    summed = Decimal(funds["total"]["score"] or 0) + sum((Decimal(i.score) for i in indicators), Decimal(0))
+    printed_total = summed - delta
+    if "SCORE_SUM" in faults:
+        off = Decimal(rng.choice(("1", "2", "0.5", "5")))
+        printed_total = printed_total - off if printed_total + off > 100 or rng.random() < 0.5 else printed_total + off
+    total_score = _fmt(printed_total, 2 if style.weight_dp == 2 or printed_total != printed_total.to_integral()
+                       else None)
+    grade: str | None = grade_of(printed_total)
+    if "GRADE_MISMATCH" in faults:
+        grade = {"优": "良", "良": rng.choice(("优", "中")), "中": rng.choice(("良", "差")), "差": "中"}[grade]
+    printing: dict[str, object] = {}
+    if family == "beijing":
+        printing["grade_row"] = "GRADE_MISMATCH" in faults or rng.random() < 0.5
+    if family in ("anhui", "sichuan", "ningxia") or (family == "beijing" and not printing["grade_row"]):
+        grade = None
+    total_weight = None if family in ("sichuan", "ningxia") else style.total_weight
+    rate = funds["total"]["execution_rate"] or "100"
+    expected, actual = _goals(rng, project.split("-", 1)[-1] if code else project, rate)
+    evaluation = None
+    if family == "sichuan":
+        evaluation = {"conclusion": rng.choice(content.EVALUATION_CONCLUSIONS).format(score=total_score),
+                      "problems": rng.choice(content.EVALUATION_PROBLEMS),
+                      "measures": rng.choice(content.EVALUATION_MEASURES)}
+    reviewed = None
+    if family == "ningxia" and rng.random() < 0.5:
+        reviewed = _fmt(printed_total - Decimal(rng.choice(("0", "0", "0.5", "1", "2"))), None)
+    form = FormSpec(
+        origin=origin, year=year, project_name=project, department=department, implementing_unit=unit,
+        funds=funds, goals_expected=expected, goals_actual=actual, indicators=indicators,
+        total_weight=total_weight, total_score=total_score, grade=grade,
+        planted=sorted(faults), leader=rng.choice(content.PERSONS), phone=f"0{rng.randint(100, 999)}-{rng.randint(5000_0000, 6999_9999)}",
+        family=family, project_code=code, extra_funds=extras, evaluation=evaluation, reviewed_score=reviewed,
+        fund_rows=fund_rows, printing=printing,
+    )
+    _decorate(rng, form)
+    form.expected_findings = findings_of(form)
+    missing = set(form.planted) - set(form.expected_findings)
+    if missing:
         form.planted = sorted(set(form.planted) - missing)
     return form

@@ -63,7 +63,12 @@ def text_width(text: str, size: float, face: str = "droid") -> float:
 
 
 def wrap(text: str, width: float, size: float, face: str = "droid") -> list[str]:
-    """Greedy wrap to a width: CJK breaks anywhere, a number or Latin run only when it alone is too wide."""
+    """Greedy wrap to a width: CJK breaks anywhere, a number or Latin run only when it alone is too wide.
+
+    A `\n` in the text is a line break the form prints inside its cell (`经济效益` / `指标`).
+    """
+    if "\n" in text:
+        return [line for part in text.split("\n") for line in wrap(part, width, size, face)]
     lines: list[str] = []
     current = ""
     for token in _UNBREAKABLE.findall(text):
@@ -157,7 +162,8 @@ def layout_pages(layout: FormLayout, style: Style) -> list[PageOps]:
     pages[0].texts.append((cx - title_len / 2, y + style.title_size, layout.title, style.title_size))
     y += style.title_size * 1.6
     year_len = text_width(layout.year_line, style.size + 1, style.face)
-    pages[0].texts.append((cx - year_len / 2, y + style.size + 1, layout.year_line, style.size + 1))
+    if layout.year_line:  # (some families print the year in the title)
+        pages[0].texts.append((cx - year_len / 2, y + style.size + 1, layout.year_line, style.size + 1))
     y += (style.size + 1) * 1.8
     for line in layout.above:
         pages[0].texts.append((xs[0], y + style.size, line, style.size))

@@ -126,7 +126,8 @@ def _values(record: dict, split: bool) -> list[str]:
     values = [str(record["year"]), record["project_name"], record["department"], record["implementing_unit"],
               record["goals"]["expected"], record["goals"]["actual"], record["total_weight"], record["total_score"],
               record["grade"]]
-    values += [v for row in record["funds"].values() for v in row.values() if v is not None]
+    rows = [record["funds"][key] for key in ("total", "current_year", "carryover", "other")] + record["funds"]["extra"]
+    values += [v for row in rows for k, v in row.items() if v is not None and k != "label"]
     for ind in record["indicators"]:
         values += [ind["level1"], ind["level2"], ind["name"], ind["actual"], ind["weight"], ind["score"]]
         values += [ind["deviation"]] if ind["deviation"] else []

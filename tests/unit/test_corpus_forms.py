@@ -11,7 +11,7 @@ import pytest
 from extractor.checking import check
 from extractor.records.models import Record, Severity
 from scripts.corpus.forms import FORM_FAULTS, random_form
-from scripts.corpus.model import joined_target, record_of, split_target
+from scripts.corpus.model import FUND_ROWS, joined_target, record_of, split_target
 from scripts.corpus.truth import findings_of
 
 FORMS = [random_form(random.Random(seed), fault_rate=0.5) for seed in range(300)]
@@ -20,7 +20,8 @@ MONEY = ("initial_budget", "annual_budget", "executed", "weight", "execution_rat
 
 def _decimals(record: dict) -> list[object]:
     values = [record["total_weight"], record["total_score"]]
-    values += [row[c] for row in record["funds"].values() for c in MONEY]
+    rows = [record["funds"][key] for key in FUND_ROWS] + record["funds"]["extra"]
+    values += [row[c] for row in rows for c in MONEY]
     values += [i[c] for i in record["indicators"] for c in ("weight", "score")]
     return values
 
