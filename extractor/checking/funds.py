@@ -20,11 +20,12 @@ def _rows(record: Record) -> list[tuple[str, FundRow]]:
 
 
 def fund_components(record: Record) -> list[Finding]:
-    """年度资金总额 = 当年财政拨款 + 上年结转资金 + 其他资金, column by column."""
+    """年度资金总额 = 当年财政拨款 + 上年结转资金 + 其他资金 (+ the further rows a family prints), column by column."""
     findings = []
     for column, name in COLUMN_NAMES.items():
         total = getattr(record.funds.total, column)
         parts = [getattr(getattr(record.funds, key), column) for key in ROWS[1:]]
+        parts += [getattr(row, column) for row in record.funds.extra]
         if total is None or all(p is None for p in parts):
             continue
         summed = sum((p for p in parts if p is not None), Decimal(0))
@@ -32,7 +33,8 @@ def fund_components(record: Record) -> list[Finding]:
             findings.append(Finding.of(
                 FindingCode.FUND_COMPONENTS,
                 f"{name}：年度资金总额 {total} ≠ 各项之和 {summed}",
-                [f"funds.{key}.{column}" for key in ROWS],
+                [f"funds.{key}.{column}" for key in ROWS]
+                + [f"funds.extra[{i}].{column}" for i in range(len(record.funds.extra))],
                 total=str(total), sum=str(summed),
             ))
     return findings

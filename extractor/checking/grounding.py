@@ -141,7 +141,10 @@ def _money_unit(value: str, cells: list[Cell] | None, source: SourceCells) -> Al
 def _year(value: int, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
     pattern = re.compile(rf"(?<!\d){value}\s*年")
     candidates = cells if cells is not None else list(source.by_id.values())
-    return Alignment.EXACT if any(pattern.search(norm_key(c.text)) for c in candidates) else None
+    texts = [norm_key(c.text) for c in candidates]
+    if cells is not None and len(cells) > 1:
+        texts.append("".join(texts))  # `(2025` `年度)`: a year line split at its space
+    return Alignment.EXACT if any(pattern.search(t) for t in texts) else None
 
 
 def _grade(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:

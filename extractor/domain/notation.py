@@ -9,6 +9,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from extractor.domain.text import simplified
+
 
 class Direction(StrEnum):
     """正向 (more is better) or 反向 (less is better)."""
@@ -84,7 +86,8 @@ class Notation(BaseModel):
 
 
 def _clean(raw: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", raw).split())
+    # Simplified for matching the words of achievement (達成 → 达成); the printed text stays in `raw`.
+    return "".join(unicodedata.normalize("NFKC", simplified(raw)).split())
 
 
 def _unit(rest: str) -> str | None:

@@ -110,6 +110,26 @@ def _bar_cell(line: str) -> list[str]:
     return [body.strip()]
 
 
+def _blocks(lines: list[str]) -> list[Record]:
+    """One cell per block of lines between empty lines: a label wrapped over two lines (`年初` / `预算数`) is one
+    cell; a line of white space only is an empty cell."""
+    records: list[Record] = []
+    block: list[str] = []
+    start = 0
+    for n, line in enumerate([*lines, ""], start=1):
+        if line and line.strip():
+            if not block:
+                start = n
+            block.append(line.strip())
+            continue
+        if block:
+            records.append((start, ["\n".join(block)]))
+            block = []
+        if line:  # white space only: an empty cell
+            records.append((n, [""]))
+    return records
+
+
 def split_lines(text: str, layout: TextLayout) -> list[Record]:
     """The export's lines as records of cell texts, for its layout."""
     lines = text.splitlines()
@@ -123,8 +143,7 @@ def split_lines(text: str, layout: TextLayout) -> list[Record]:
     if layout is TextLayout.CELL_PER_LINE_BAR:
         return [(n, _bar_cell(line)) for n, line in enumerate(lines, start=1) if line.strip()]
     if layout is TextLayout.CELL_PER_LINE:
-        # A line of white space only is an empty cell; a truly empty line separates cells.
-        return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line]
+        return _blocks(lines)
     if layout is TextLayout.SPACES:
         return [(n, _WS_SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1) if line.strip()]
     return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line.strip()]

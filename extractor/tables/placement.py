@@ -34,11 +34,13 @@ class Placement(BaseModel):
     alternatives: list[dict[str, Cell]] = Field(default_factory=list, description="the placements that tied")
 
 
-def _fit(key: str, cell: Cell) -> float | None:
+def _fit(key: str, cell: Cell, sub_row: bool = False) -> float | None:
     """How a value sits in a column: 0 fits, a positive cost strains, None cannot stand there."""
     text = cell.text
     if is_blank(text):
         return 0.0
+    if sub_row and key in _SMALL:
+        return None  # 分值 and 得分 belong to 年度资金总额; its sub-rows print — or / there
     if key in ("reason", "method"):
         return 0.0 if money_of(text) is None else 3.0
     value = money_of(text)
@@ -93,7 +95,8 @@ def _arithmetic(mapping: dict[str, Cell], basis: str) -> float:
     return score
 
 
-def place_fund_values(cells: list[Cell], keys: list[str], basis: str = "annual_budget") -> Placement:
+def place_fund_values(cells: list[Cell], keys: list[str], basis: str = "annual_budget",
+                      sub_row: bool = False) -> Placement:
     """The placement of a row's printed values into the header's columns that its arithmetic supports best."""
     values = list(cells)
     n, k = len(values), len(keys)
@@ -110,7 +113,7 @@ def place_fund_values(cells: list[Cell], keys: list[str], basis: str = "annual_b
         mapping: dict[str, Cell] = {}
         cost = 0.0
         for cell, slot in zip(values, slots, strict=True):
-            fit = _fit(keys[slot], cell)
+            fit = _fit(keys[slot], cell, sub_row)
             if fit is None:
                 break
             cost += fit

@@ -284,6 +284,11 @@ class _Reader:
         if self.state == "head" and len(cells) == 1 and _YEAR_LINE.match(norm_key(cells[0].text)):
             self._year_from(row)
             return
+        if "implementation" in sections:
+            # 2.项目实施内容及过程概述 and its text: no record field, and not part of the goals above it.
+            self.state = "implementation"
+            self._seen("implementation")
+            return
         if self.state == "indicators" and not self.grid.assigned and self._indicator_subheader(row):
             return
         if self._count_keys(row, VocabKind.INDICATOR_HEADER, {"level1", "level2", "name", "target", "actual",
@@ -354,10 +359,16 @@ class _Reader:
 
     # -- header -----------------------------------------------------------------------------------------------
     def _year_from(self, row: list[Cell]) -> bool:
-        for cell in _nonblank(row):
+        cells = _nonblank(row)
+        for cell in cells:
             m = _YEAR.search(norm_key(cell.text))
             if m and self.form.year is None:
                 self.form.year = RawValue(text=m.group(1), cells=[cell])
+                return True
+        for a, b in zip(cells, cells[1:], strict=False):  # `(2025` `年度)`: a year line split at its space
+            m = _YEAR.search(norm_key(a.text + b.text))
+            if m and self.form.year is None and m.start() < len(norm_key(a.text)):
+                self.form.year = RawValue(text=m.group(1), cells=[a, b])
                 return True
         return False
 
@@ -422,13 +433,15 @@ class _Reader:
         ambiguous: dict[str, list[str]] = {}
         if self.sparse and header_keys:
             basis = self.family.layout.rate_basis if self.family is not None else "annual_budget"
-            placed = place_fund_values(_nonblank(after), header_keys, basis)
+            placed = place_fund_values(_nonblank(after), header_keys, basis, sub_row=key != "total")
             mapping = placed.mapping
             ambiguous = placed.ambiguous
             if placed.alternatives:
                 self.fund_alternatives[len(self.form.fund_rows)] = placed.alternatives
-        elif self.dense and header_keys and len(after) == len(header_keys):
-            mapping = {k: c for k, c in zip(header_keys, after, strict=True) if not c.blank}
+        elif self.dense and header_keys and self._dense_fit(after, header_keys):
+            # One cell per line keeps empty cells: a row's cells are its columns, in order (a note column merged
+            # over the rows, 原因 or 得分计算方法, is printed on the first row only).
+            mapping = {k: c for k, c in zip(header_keys, after, strict=False) if not c.blank}
         else:
             order = sorted((k for k in cols if k in FUND_HEADER_KEYS), key=lambda k: cols[k])
             slots = [Slot(k, cols[k], self._fund_cost(k)) for k in order]
@@ -441,6 +454,11 @@ class _Reader:
         self.state = "funds"
         self._seen("funds")
         return True
+
+    @staticmethod
+    def _dense_fit(cells: list[Cell], keys: list[str]) -> bool:
+        return len(cells) == len(keys) or (
+            len(cells) < len(keys) and all(k in ("reason", "method") for k in keys[len(cells):]))
 
     def _settle_fund_placements(self) -> None:
         """Sub-rows whose blanks could sit in several columns: the total they must add up to decides."""

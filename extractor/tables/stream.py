@@ -10,6 +10,7 @@ The result is an ordinary grid whose indicator cells carry the column the decode
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from extractor.domain.repair import MatchStatus, label_key
@@ -125,8 +126,13 @@ def _merge_wrapped(items: list[_Item], labels: FormLabels, registry: Pieces) -> 
                     break
         if merged:
             continue
-        if (out and WEIGHT_NOTE.match(norm_key(item.cell.text)) and labels.kind(out[-1].cell.text) in (
-                CellKind.LEVEL1, CellKind.LEVEL_BOTH, CellKind.LEVEL2) and not out[-1].cell.blank):
+        same_line = not item.line_start
+        if out and not out[-1].cell.blank and (
+                (WEIGHT_NOTE.match(norm_key(item.cell.text)) and labels.kind(out[-1].cell.text) in (
+                    CellKind.LEVEL1, CellKind.LEVEL_BOTH, CellKind.LEVEL2))
+                or (same_line and _ANNOTATION.match(norm_key(item.cell.text))
+                    and _is_exact_label(labels, out[-1].cell.text))):
+            # `满意度指标` / `(10分)`, `实施单位 (盖章)`: an annotation printed apart belongs to its label.
             # `满意度指标` / `(10分)`: the weight belongs to the label above it.
             prev = out[-1].cell
             out[-1] = _Item(_joined(registry, [prev, item.cell], prev.text + item.cell.text), out[-1].line_start)
@@ -156,6 +162,21 @@ def _fragment(labels: FormLabels, text: str) -> bool:
                             VocabKind.GOALS_HEADER, VocabKind.SECTION))
 
 
+def _completes(labels: FormLabels, head: str, tail: str, joined: str) -> bool:
+    """`tail` finishes the label `head` starts (`经济效益` + `指标`), or annotates it (`满意度指标` + `(10分)`)."""
+    if not _is_exact_label(labels, joined):
+        return False
+    if _ANNOTATION.match(norm_key(tail)):
+        if WEIGHT_NOTE.match(norm_key(tail)):  # a weight belongs under a 一级/二级指标, not a header
+            return labels.kind(head) in (CellKind.LEVEL1, CellKind.LEVEL2, CellKind.LEVEL_BOTH)
+        return _is_exact_label(labels, head)
+    return label_key(joined) != label_key(tail) and label_key(joined).startswith(label_key(head)) and bool(
+        label_key(head))
+
+
+_ANNOTATION = re.compile(r"^[(（][^()（）]{1,8}[)）]$")
+
+
 def _join_wrapped_lines(items: list[_Item], labels: FormLabels, registry: Pieces) -> list[_Item]:
     """Labels whose ends were wrapped onto the next line, in column order: `年度 实际` / `指标值 完成值`.
 
@@ -171,14 +192,19 @@ def _join_wrapped_lines(items: list[_Item], labels: FormLabels, registry: Pieces
             continue
         nxt = lines[n + 1] if n + 1 < len(lines) else None
         frags = [i for i, it in enumerate(line) if _fragment(labels, it.cell.text)]
-        if nxt and frags and len(nxt) == len(frags):
-            joined = [norm_key(line[i].cell.text) + norm_key(c.cell.text) for i, c in zip(frags, nxt, strict=True)]
-            if all(_is_exact_label(labels, t) and label_key(t) != label_key(c.cell.text)
-                   for t, c in zip(joined, nxt, strict=True)):
-                line = list(line)
-                for i, text, tail in zip(frags, joined, nxt, strict=True):
-                    line[i] = _Item(_joined(registry, [line[i].cell, tail.cell], text), line[i].line_start)
-                skip = True
+        if nxt and len(nxt) <= len(line):
+            # The completions belong to the fragments (the leftmost ones when a name repeats a label's start:
+            # `经济效益 经济效益 …` / `指标`), or else to the line's first cells.
+            options = [frags[:len(nxt)]] if len(frags) >= len(nxt) else []
+            for targets in [*options, list(range(len(nxt)))]:
+                joined = [norm_key(line[i].cell.text) + norm_key(c.cell.text) for i, c in zip(targets, nxt, strict=True)]
+                if targets and all(_completes(labels, line[i].cell.text, c.cell.text, t)
+                                   for i, c, t in zip(targets, nxt, joined, strict=True)):
+                    line = list(line)
+                    for i, text, tail in zip(targets, joined, nxt, strict=True):
+                        line[i] = _Item(_joined(registry, [line[i].cell, tail.cell], text), line[i].line_start)
+                    skip = True
+                    break
         out.append(line)
     return [it for line in out for it in line]
 

@@ -91,17 +91,14 @@ def test_expected_findings_agree_with_the_checker(family):
     # context (MISSING_FIELD is the checker's view of blank cells, not a fault of the form).
     disagreements = []
     for form, layout in LAYOUTS[family]:
-        if _nonzero_extra(form):
-            continue  # see test_fund_components_counts_the_extra_rows
         reported = _checker_codes(family, layout.record)
         if reported != set(form.expected_findings):
             disagreements.append((form.planted, form.expected_findings, sorted(reported)))
     assert disagreements == []
 
 
-@pytest.mark.xfail(reason="extractor.checking.funds.fund_components adds current_year + carryover + other only; "
-                          "Sichuan's 总额 is also made of 财政专户管理资金 and 单位资金 (funds.extra)", strict=True)
 def test_fund_components_counts_the_extra_rows():
+    """Sichuan's 总额 is made of 财政专户管理资金 and 单位资金 (funds.extra) too: the checker adds them."""
     forms = [(f, lay) for f, lay in LAYOUTS["sichuan"] if _nonzero_extra(f)]
     assert len(forms) >= 10
     assert [sorted(_checker_codes("sichuan", lay.record)) for _, lay in forms] == \
