@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from extractor.domain.vocabulary import parent_of
 from extractor.templates import TemplateDefinition
 
 
@@ -15,6 +16,11 @@ class CheckContext:
     rate_basis: str = "annual_budget"
     funds_scored: bool = True  # the funds block prints its own 分值 / 得分 (Ningxia's does not)
     printed: frozenset[str] = field(default_factory=frozenset)
+    parents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the family's further level1 of a level2
+
+    def parents_of(self, level2: str) -> tuple[str, ...]:
+        """The level1 values a level2 may stand under on forms of this family."""
+        return (*parent_of(level2), *self.parents.get(level2, ()))
 
     @classmethod
     def of(cls, family: TemplateDefinition | None) -> CheckContext:
@@ -23,7 +29,8 @@ class CheckContext:
             return cls()
         return cls(family=family.id, rate_basis=family.layout.rate_basis,
                    funds_scored=family.prints("funds.total.weight") or family.prints("funds.total.score"),
-                   printed=frozenset(family.printed))
+                   printed=frozenset(family.printed),
+                   parents={k: tuple(v) for k, v in family.hierarchy.parents.items()})
 
 
 DEFAULT_CONTEXT = CheckContext()

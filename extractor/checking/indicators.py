@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.domain.notation import meets_target, parse_notation
 from extractor.domain.text import is_blank
 from extractor.domain.vocabulary import parent_of
@@ -54,12 +55,13 @@ def missed_but_full_score(record: Record) -> list[Finding]:
     return findings
 
 
-def level_mismatch(record: Record, provenance: Provenance | None) -> list[Finding]:
+def level_mismatch(record: Record, provenance: Provenance | None,
+                   context: CheckContext = DEFAULT_CONTEXT) -> list[Finding]:
     """A level2 printed under a level1 it does not belong to (an inferred level1 cannot mismatch)."""
     findings = []
     fields = provenance.fields if provenance is not None else {}
     for i, ind in enumerate(record.indicators):
-        if ind.level1 is None or ind.level2 is None or ind.level1 in parent_of(ind.level2):
+        if ind.level1 is None or ind.level2 is None or ind.level1 in context.parents_of(ind.level2):
             continue
         src = fields.get(f"indicators[{i}].level1")
         if src is not None and src.method is MapMethod.INFERRED:

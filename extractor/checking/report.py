@@ -96,7 +96,7 @@ def check(record: Record, provenance: Provenance | None = None, source: Grid | S
     for rule in RECORD_RULES:
         findings += rule(kept, context) if rule in _FAMILY_RULES else rule(kept)  # type: ignore[call-arg]
     for prule in PROVENANCE_RULES:
-        findings += prule(kept, provenance)
+        findings += prule(kept, provenance, context) if prule is indicators.level_mismatch else prule(kept, provenance)  # type: ignore[call-arg]
     findings += completeness.missing_field(kept, provenance, rejected, context)
     findings.sort(key=lambda f: _ORDER[f.severity])
     report = Report(findings=findings, alignment=alignment, grounded=source is not None)

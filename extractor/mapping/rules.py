@@ -140,16 +140,24 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
             # 成本指标 alone on a row under 产出指标 is the 2020 framework's 二级指标, not the 2021 一级指标.
             v["level2"] = v.pop("level1")
         level2 = _label(b, f"{p}.level2", v.get("level2"), LEVEL2)
-        if level2 is None and v.get("level2") is None and prev_l2 is not None:
-            # A merged 二级指标 cell printed once for several rows: the value above carries down.
+        printed_l2 = v.get("level2")
+        fragment = (printed_l2 is not None and printed_l2.label is not None and prev_l2 is not None
+                    and printed_l2.label.status is MatchStatus.AMBIGUOUS and prev_l2[0] in printed_l2.label.candidates)
+        if level2 is None and prev_l2 is not None and (printed_l2 is None or fragment):
+            # A merged 二级指标 cell printed once for several rows (or its piece on a page's first row, 满意度 of
+            # 服务对象满意度指标): the value above carries down.
             level2 = prev_l2[0]
             b.fields[f"{p}.level2"] = prev_l2[1].model_copy(update={"method": MapMethod.CARRIED})
         weight_note = v.get("level1") if v.get("level1") is not None and v["level1"].how == "weight_note" else None
         level1 = None if weight_note is not None else _label(b, f"{p}.level1", v.get("level1"), LEVEL1)
         if level1 is None:
-            parents = parent_of(level2) if level2 else ()
+            parents = (form.family.parents_of(level2) if form.family is not None else parent_of(level2)) if level2 else ()
             printed_l1 = v.get("level1")
-            carry = printed_l1 is None and prev_l1 is not None and (not parents or prev_l1[0] in parents)
+            # No level1 printed on the row, or a text that is no level1 at all (a piece of a merged cell cut by a
+            # page break): the level1 above carries down when the level2 may stand under it.
+            unusable = printed_l1 is not None and weight_note is None and (
+                printed_l1.label is None or printed_l1.label.canonical not in LEVEL1)
+            carry = (printed_l1 is None or unusable) and prev_l1 is not None and (not parents or prev_l1[0] in parents)
             if carry and prev_l1 is not None and prev_l1[1].method is not MapMethod.INFERRED:
                 level1 = prev_l1[0]
                 b.fields[f"{p}.level1"] = prev_l1[1].model_copy(update={"method": MapMethod.CARRIED})

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from extractor.domain.vocabulary import VocabKind, vocabulary
+from extractor.domain.vocabulary import LEVEL1, LEVEL2, VocabKind, parent_of, vocabulary
 from extractor.errors import ExtractorError
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
@@ -75,6 +75,20 @@ class Labels(_Strict):
         return self
 
 
+class Hierarchy(_Strict):
+    """Where a family puts a 二级指标 under another 一级指标 than the vocabulary's (Ningxia's 项目效益 holds
+    服务对象满意度指标): level2 → the further level1 values it may stand under."""
+
+    parents: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _canonical(self) -> Hierarchy:
+        for level2, parents in self.parents.items():
+            if level2 not in LEVEL2 or any(p not in LEVEL1 for p in parents):
+                raise ValueError(f"hierarchy: {level2} → {parents} is not a level2 → level1 of the vocabulary")
+        return self
+
+
 class Layout(_Strict):
     """Where the family puts what the reader cannot find by labels alone."""
 
@@ -103,6 +117,7 @@ class TemplateDefinition(_Strict):
     cues: Cues = Field(default_factory=Cues)
     labels: Labels = Field(default_factory=Labels)
     layout: Layout = Field(default_factory=Layout)
+    hierarchy: Hierarchy = Field(default_factory=Hierarchy)
     printed: list[str] = Field(default_factory=list, description="record paths every form of the family prints")
 
     @field_validator("id")
@@ -119,6 +134,10 @@ class TemplateDefinition(_Strict):
         if unknown:
             raise ValueError(f"not record paths: {', '.join(unknown)}")
         return value
+
+    def parents_of(self, level2: str) -> tuple[str, ...]:
+        """The level1 values a level2 may stand under in this family (the vocabulary's first)."""
+        return (*parent_of(level2), *(p for p in self.hierarchy.parents.get(level2, ()) if p not in parent_of(level2)))
 
     def prints(self, path: str) -> bool:
         """Whether the family prints a record path (indicators[3].score → indicators[].score)."""

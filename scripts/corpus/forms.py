@@ -373,7 +373,7 @@ FAMILY_FAULTS: dict[str, tuple[str, ...]] = {
     "ningxia": tuple(f for f in FORM_FAULTS if f not in ("GRADE_MISMATCH", "WEIGHT_SUM", "BUDGET_SCORE")),
 }
 _YEARS = {"beijing": (2016, 2019), "sichuan": (2021, 2025)}
-# Printed level1 group of Ningxia's form (项目效益 holds the 服务对象满意度指标 rows: level1 满意度指标 in the record).
+# Printed level1 group of Ningxia's form (项目效益 holds the 服务对象满意度指标 rows: level1 效益指标 as printed).
 NINGXIA_GROUPS = {"项目决策": "项目决策", "项目管理": "项目管理", "产出指标": "项目产出", "效益指标": "项目效益",
                   "满意度指标": "项目效益"}
 # Yunnan prints its operators as the system's font has them: ≧ for ≥, ═ or ﹦ for =.
@@ -499,7 +499,8 @@ def _ningxia_slots(rng: random.Random) -> list[tuple[str, str, int]]:
     group("产出指标", _LEVEL2["产出指标"], output, 3, 5)
     group("效益指标", _LEVEL2["效益指标"], effect - satisfaction, 1, 3)
     if satisfaction:
-        group("满意度指标", _LEVEL2["满意度指标"], satisfaction, 1, 2)
+        # Printed inside 项目效益: the record's level1 is the printed one, 效益指标 (ningxia.toml's hierarchy).
+        group("效益指标", _LEVEL2["满意度指标"], satisfaction, 1, 2)
     return slots
 
 
