@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from extractor.domain.numbers import money_of, number_of
-from extractor.domain.repair import MatchStatus, match_label
+from extractor.domain.repair import MatchStatus, label_key, match_label
 from extractor.domain.text import norm_key, simplified
 from extractor.domain.vocabulary import VocabKind, grade_of, parent_of
 from extractor.layout import Cell, Grid
@@ -113,7 +113,7 @@ def _text(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignmen
     return None
 
 
-def _label(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignment | None:
+def _label(value: str, cells: list[Cell] | None, source: SourceCells, prefix: bool = False) -> Alignment | None:
     candidates = cells if cells is not None else list(source.by_id.values())
     texts = [cell.text for cell in candidates]
     if cells is not None and len(cells) > 1:
@@ -123,6 +123,12 @@ def _label(value: str, cells: list[Cell] | None, source: SourceCells) -> Alignme
         if m.canonical == value:
             return Alignment.REPAIRED if m.status is MatchStatus.REPAIRED else (
                 Alignment.EXACT if m.status is MatchStatus.EXACT else Alignment.NORMALISED)
+    # A repair the mapper made from context (the start of the label on the row below a page break): the cited
+    # cell must print the label's start.
+    if prefix and cells is not None and len(cells) == 1:
+        start = label_key(cells[0].text)
+        if len(start) >= 2 and value.startswith(start):
+            return Alignment.REPAIRED
     return None
 
 
@@ -174,7 +180,7 @@ def align_value(path: str, value: Any, src: FieldSource | None, source: SourceCe
     if path == "money_unit":
         return _money_unit(str(value), cells, source)
     if _LABEL_FIELDS.search(path):
-        return _label(str(value), cells, source)
+        return _label(str(value), cells, source, prefix=src is not None and src.method is MapMethod.REPAIRED)
     if _DECIMAL_FIELDS.search(path):
         return _decimal(Decimal(value), cells, source, amount=bool(_AMOUNT_FIELDS.match(path)))
     return _text(str(value), cells, source)

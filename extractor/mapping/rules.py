@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from extractor.domain.notation import parse_notation
 from extractor.domain.numbers import amount_of, money_of, number_of
-from extractor.domain.repair import LabelMatch, MatchStatus
+from extractor.domain.repair import LabelMatch, MatchStatus, label_key
 from extractor.domain.text import clean_text, is_blank, norm_key
 from extractor.domain.vocabulary import (
     EVALUATION_FIELDS,
@@ -157,7 +157,8 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
             # page break): the level1 above carries down when the level2 may stand under it.
             unusable = printed_l1 is not None and weight_note is None and (
                 printed_l1.label is None or printed_l1.label.canonical not in LEVEL1)
-            carry = (printed_l1 is None or unusable) and prev_l1 is not None and (not parents or prev_l1[0] in parents)
+            carry = prev_l1 is not None and ((printed_l1 is None and (not parents or prev_l1[0] in parents))
+                                             or (unusable and prev_l1[0] in parents))
             if carry and prev_l1 is not None and prev_l1[1].method is not MapMethod.INFERRED:
                 level1 = prev_l1[0]
                 b.fields[f"{p}.level1"] = prev_l1[1].model_copy(update={"method": MapMethod.CARRIED})
@@ -194,7 +195,31 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
                 method=b.text(f"{p}.method", v.get("method"), blank_is_null=True),
             )
         )
+    _pieces_of_the_next_label(b, form, result)
     return result
+
+
+def _pieces_of_the_next_label(b: _Builder, form: RawForm, result: list[Indicator]) -> None:
+    """A label cell cut by a page break: the row above the break prints only its start (服务对 / 满意), the row
+    below the whole label. The start of exactly the label below is that label, cited where it is printed."""
+    for i in range(len(result) - 1):
+        for key in ("level2", "level1"):
+            printed = form.indicators[i].values.get(key)
+            below = getattr(result[i + 1], key)
+            if getattr(result[i], key) is not None or printed is None or below is None:
+                continue
+            start = label_key(printed.text)
+            if len(start) >= 2 and below.startswith(start) and start != below:
+                setattr(result[i], key, below)
+                b.fields[f"indicators[{i}].{key}"] = _source(printed, MapMethod.REPAIRED, note=(
+                    f"the start of 「{below}」, the label of the row below: a cell cut by a page break"))
+        if result[i].level2 is not None and result[i].level1 is None:
+            parents = form.family.parents_of(result[i].level2) if form.family is not None else parent_of(
+                result[i].level2)
+            if parents and result[i + 1].level1 in parents:
+                result[i].level1 = result[i + 1].level1
+                b.fields[f"indicators[{i}].level1"] = b.fields[f"indicators[{i + 1}].level1"].model_copy(
+                    update={"method": MapMethod.CARRIED, "note": "the level1 of the row below (a page break)"})
 
 
 def _lone_cost_label(v: dict[str, RawValue]) -> bool:

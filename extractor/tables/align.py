@@ -25,7 +25,8 @@ class Slot:
     missing_cost: float = 0.0  # what leaving this column empty costs (a row always has a name, a target…)
 
 
-def align(cells: Sequence[Cell], slots: Sequence[Slot], skip_cost: float = SKIP_COST) -> dict[str, Cell]:
+def align(cells: Sequence[Cell], slots: Sequence[Slot], skip_cost: float = SKIP_COST,
+          shift_cost: float = SHIFT_COST) -> dict[str, Cell]:
     """Best order-preserving assignment of non-blank cells to slots (each slot takes at most one cell)."""
     items = [c for c in cells if not c.blank]
     n, m = len(items), len(slots)
@@ -47,7 +48,7 @@ def align(cells: Sequence[Cell], slots: Sequence[Slot], skip_cost: float = SKIP_
                     fit = slots[j].cost(items[i])
                     if fit < INF:
                         col = slots[j].col
-                        shift = 0.0 if col is None else SHIFT_COST * abs(items[i].col - col)
+                        shift = 0.0 if col is None else shift_cost * abs(items[i].col - col)
                         total = here + fit + shift
                         if total < cost[i + 1][j + 1]:
                             cost[i + 1][j + 1], back[i + 1][j + 1] = total, (i, j, True)

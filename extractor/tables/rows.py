@@ -618,8 +618,19 @@ class _Reader:
             mapping = {assigned[c.id]: c for c in row if c.id in assigned and not c.blank}
             blanks = {assigned[c.id]: c for c in row if c.id in assigned and c.blank}
         else:
-            mapping = align(row, self._indicator_slots())
+            # A PDF's or a scan's lattice puts every cell in its column: a shift there is far less likely than in
+            # an export that drops and shifts cells (a name 社会效益 beside a merged 二级指标 stays the name).
+            mapping = align(row, self._indicator_slots(), shift_cost=1.0 if self.grid.text_layout is None else 0.3)
             blanks = {}
+            # Text printed in a label column that is no label (服务对 of a merged cell cut by a page break) is kept
+            # there as printed: the label above must not be carried over what the form prints instead.
+            used = {id(c) for c in mapping.values()}
+            for key in ("level1", "level2"):
+                col = self.ind_cols.get(key)
+                stray = next((c for c in row if col is not None and c.col == col and not c.blank and id(c) not in used
+                              and self.grid.text_layout is None), None)
+                if stray is not None and key not in mapping:
+                    mapping[key] = stray
         mapping.pop("block", None)
         values = {k: _value(c) for k, c in mapping.items()}
         values.update({k: _value(c) for k, c in blanks.items() if k not in values})
