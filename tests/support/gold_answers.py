@@ -119,6 +119,14 @@ def _indicator(finder: _Finder, ind: Indicator, after: int,
             continue
         run = _run([c for c in cells if c.col > col], value)  # split columns: ≥ | 2000 | 人
         out[key], col = cited(value, *run), run[-1].col
+        if key == "target":
+            # The split target's parts (record v1.1): 指标性质 and 度量单位 each cite their own cell.
+            nature = next((c for c in cells if c.col <= run[0].col and norm_key(c.text) == norm_key(ind.nature or "")
+                           and c.col > name_cells[-1].col), None)
+            unit = next((c for c in cells if c.col >= run[-1].col and norm_key(c.text) == norm_key(ind.unit or "")),
+                        None)
+            out["nature"] = cited(ind.nature, nature) if ind.nature is not None and nature else None
+            out["unit"] = cited(ind.unit, unit) if ind.unit is not None and unit else None
     weight, score = finder.numbers(row, [ind.weight, ind.score], col)
     out["weight"] = cited(ind.weight, weight) if weight else None
     out["score"] = cited(ind.score, score) if score else None
