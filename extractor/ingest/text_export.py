@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from charset_normalizer import from_bytes
 
@@ -68,7 +69,8 @@ def _is_footer(fields: list[str]) -> bool:
 
 def _has_form_content(chunk: list[Record]) -> bool:
     # A titled chunk of some length is a form even when its labels are a family's own (项目全称, 归口部门).
-    if any(_is_title(fields) for _, fields in chunk[:3]) and sum(1 for _, f in chunk if any(x.strip() for x in f)) >= 6:
+    if any(_is_title(fields) for _, fields in chunk[:3]) and sum(
+            1 for _, f in chunk if any(x.strip() for x in f) and not _is_title(f)) >= 5:
         return True
     keys = {label_key(field) for _, fields in chunk for field in fields}
     if any(any(marker in key for marker in _FORM_MARKERS) for key in keys if key):
@@ -78,23 +80,33 @@ def _has_form_content(chunk: list[Record]) -> bool:
     return sum(marker in joined for marker in _FORM_MARKERS) >= 2
 
 
+def iter_forms(records: Iterable[Record]) -> Iterator[list[Record]]:
+    """Cut an export's records into forms, lazily and in one pass: a title starts a form (once the form so far
+    holds more than titles), a `注：格式以系统导出为准` line ends one; chunks without form content are dropped."""
+    current: list[Record] = []
+    has_body = False  # the current chunk holds a non-empty line that is not a title
+    for record in records:
+        fields = record[1]
+        title = _is_title(fields)
+        if title and has_body:
+            if _has_form_content(current):
+                yield current
+            current, has_body = [], False
+        current.append(record)
+        if not title and any(f.strip() for f in fields):
+            has_body = True
+        if _is_footer(fields):
+            if _has_form_content(current):
+                yield current
+            current, has_body = [], False
+    if current and _has_form_content(current):
+        yield current
+
+
 def split_forms(text: str, layout: TextLayout | None = None) -> list[list[Record]]:
     """Split an export into forms: a title line starts one, a `注：格式以系统导出为准` line ends one."""
-    chunks: list[list[Record]] = []
-    current: list[Record] = []
     layout = layout or detect_layout(text.splitlines())
-    for record in split_lines(text, layout):
-        fields = record[1]
-        if _is_title(fields) and any(norm_key(_joined(f)) for _, f in current if not _is_title(f)):
-            chunks.append(current)
-            current = []
-        current.append(record)
-        if _is_footer(fields):
-            chunks.append(current)
-            current = []
-    if current:
-        chunks.append(current)
-    return [chunk for chunk in chunks if _has_form_content(chunk)]
+    return list(iter_forms(split_lines(text, layout)))
 
 
 def chunk_to_grid(chunk: list[Record], layout: TextLayout = TextLayout.TSV) -> Grid:
@@ -116,11 +128,25 @@ def chunk_to_grid(chunk: list[Record], layout: TextLayout = TextLayout.TSV) -> G
     )
 
 
-def read_text_export(data: bytes) -> tuple[list[Grid], str]:
-    """All forms of an export as grids, and the encoding used; NoFormFoundError when there is none."""
+def iter_text_export(data: bytes) -> tuple[Iterator[Grid], str]:
+    """The forms of an export as grids, made one at a time (a 10,000-form export never holds all its grids),
+    and the encoding used; NoFormFoundError when there is no form at all (raised before the first grid)."""
     text, encoding = decode_bytes(data)
     layout = detect_layout(text.splitlines())
-    chunks = split_forms(text, layout)
-    if not chunks:
+    forms = iter_forms(split_lines(text, layout))
+    first = next(forms, None)
+    if first is None:
         raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding, layout=layout.value)
-    return [chunk_to_grid(chunk, layout) for chunk in chunks], encoding
+
+    def grids() -> Iterator[Grid]:
+        yield chunk_to_grid(first, layout)
+        for chunk in forms:
+            yield chunk_to_grid(chunk, layout)
+
+    return grids(), encoding
+
+
+def read_text_export(data: bytes) -> tuple[list[Grid], str]:
+    """All forms of an export as grids, and the encoding used; NoFormFoundError when there is none."""
+    grids, encoding = iter_text_export(data)
+    return list(grids), encoding

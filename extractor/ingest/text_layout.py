@@ -26,6 +26,7 @@ class TextLayout(StrEnum):
     CELL_PER_LINE_BAR = "cell_per_line_bar"  # one cell per line, each ending in ` |`; a bare `|` is an empty cell
     CELL_PER_LINE = "cell_per_line"  # one cell per line, blank lines between; a lone space is an empty cell
     SPACES = "spaces"  # a row per line, cells separated by spaces; blank cells vanish
+    FIXED_WIDTH = "fixed_width"  # a row per line, cells separated by runs of spaces (or one cell per line)
     GLUED = "glued"  # previews and OCR text: no cell boundaries at all
 
     @property
@@ -72,7 +73,7 @@ def detect_layout(lines: list[str]) -> TextLayout:
         return TextLayout.CELL_PER_LINE
     if multi >= 0.3 * len(content):
         return TextLayout.SPACES
-    return TextLayout.CELL_PER_LINE
+    return TextLayout.FIXED_WIDTH
 
 
 def _csv_records(text: str, delimiter: str, lines: list[str]) -> list[Record]:
@@ -144,6 +145,9 @@ def split_lines(text: str, layout: TextLayout) -> list[Record]:
         return [(n, _bar_cell(line)) for n, line in enumerate(lines, start=1) if line.strip()]
     if layout is TextLayout.CELL_PER_LINE:
         return _blocks(lines)
+    if layout is TextLayout.FIXED_WIDTH:
+        return [(n, re.split(r"\s{2,}|\u3000+", line.strip())) for n, line in enumerate(lines, start=1)
+                if line.strip()]
     if layout is TextLayout.SPACES:
         return [(n, _WS_SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1) if line.strip()]
     return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line.strip()]

@@ -56,7 +56,7 @@ _INDICATOR_ORDER = ["block", *INDICATOR_COLUMNS.keys()]
 _DEFAULT_INDICATOR_KEYS = ["block", "level1", "level2", "name", "target", "actual", "weight", "score", "deviation"]
 _FUND_ORDER = list(FUND_HEADER_KEYS.keys())
 _DENSE = frozenset({"cell_per_line", "cell_per_line_bar"})
-_SPARSE = frozenset({"pipe", "spaces", "glued"})
+_SPARSE = frozenset({"pipe", "spaces", "fixed_width", "glued"})
 
 
 class RawValue(BaseModel):

@@ -53,6 +53,7 @@ class _Hints:
 
 _HINTS = {
     "pipe": _Hints(0.3, 1.0),
+    "fixed_width": _Hints(1.0, 2.0),
     "spaces": _Hints(1.5, 2.0),
     "glued": _Hints(0.0, 0.0),
 }
