@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field, computed_field
 
-from extractor.checking import completeness, funds, indicators, totals
+from extractor.checking import completeness, funds, indicators, readings, totals
 from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.checking.grounding import SourceCells, ground
 from extractor.layout import Grid
@@ -36,6 +36,7 @@ RECORD_RULES: tuple[RecordRule, ...] = (
     indicators.deduction_without_reason,
     indicators.achieved_but_deducted,
     indicators.missed_but_full_score,
+    readings.unreadable_characters,
 )
 PROVENANCE_RULES: tuple[ProvenanceRule, ...] = (indicators.level_mismatch, indicators.label_repaired)
 # Rules whose arithmetic depends on the form's family (the budget a rate divides by, a funds block unscored).

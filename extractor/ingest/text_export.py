@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
@@ -19,21 +20,105 @@ _FORM_MARKERS = ("项目名称", "主管部门", "实施单位", "项目资金",
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
 
 
+class Decoded(NamedTuple):
+    """An export's text, the encoding it was read in, and the lines that needed another reading."""
+
+    text: str
+    encoding: str
+    fallback_lines: dict[int, str]  # 1-based line → how it was read (gb18030, utf-8 with replacement)
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode an export (UTF-8, UTF-16 with BOM, GBK/GB18030, …) or raise a typed load error."""
+    """Decode an export (UTF-8, UTF-16 with or without BOM, GBK/GB18030, mixed by line) or raise a typed error."""
+    decoded = decode_export(data)
+    return decoded.text, decoded.encoding
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    odd = sum(1 for b in sample[1::2] if b == 0) / max(1, len(sample[1::2]))
+    even = sum(1 for b in sample[0::2] if b == 0) / max(1, len(sample[0::2]))
+    # ASCII-heavy UTF-16 has a NUL in every other byte; Chinese text has few: look for the pattern, then try.
+    for encoding, share in (("utf-16-le", odd), ("utf-16-be", even)):
+        if share > 0.2:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if _looks_like_text(text):
+                return encoding
+    try:  # Chinese UTF-16 LE: few NULs, but every pair decodes and the text is CJK
+        text = data[: len(data) // 2 * 2].decode("utf-16-le")
+    except UnicodeDecodeError:
+        return None
+    cjk = sum(1 for ch in text[:2000] if "\u4e00" <= ch <= "\u9fff")
+    return "utf-16-le" if b"\x00" in sample and cjk > 0.3 * min(len(text), 2000) and _looks_like_text(text) else None
+
+
+def _decode_lines(data: bytes) -> tuple[str, dict[int, str]] | None:
+    """A UTF-8 export with a few bad lines (a stray byte, a cut last byte, a GBK file appended): each line in the
+    encoding that reads it; None when UTF-8 is not the export's encoding at all."""
+    lines = data.split(b"\n")
+    wide = [line for line in lines if any(b >= 0x80 for b in line)]
+    failing = 0
+    for line in wide:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            failing += 1
+    # A GBK export breaks UTF-8 on (nearly) all its Chinese lines: it is read whole as GB18030.
+    if failing >= max(1, len(wide) * 9 // 10):
+        return None
+    out: list[str] = []
+    fallback: dict[int, str] = {}
+    for n, line in enumerate(lines, start=1):
+        try:
+            out.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        replaced = line.decode("utf-8", errors="replace")
+        try:
+            gbk = line.decode("gb18030")
+        except UnicodeDecodeError:
+            gbk = None
+        # A line of another encoding (a GBK file appended) breaks UTF-8 at many of its characters; a stray or a
+        # cut byte breaks it once.
+        wide_chars = sum(1 for ch in replaced if ord(ch) >= 0x80)
+        broken = replaced.count("\ufffd")
+        if gbk is not None and broken >= 2 and broken >= 0.3 * wide_chars and _looks_like_text(gbk):
+            out.append(gbk)
+            fallback[n] = "gb18030"
+        else:
+            out.append(replaced)
+            fallback[n] = "utf-8 with replacement"
+    return "\n".join(out), fallback
+
+
+def decode_export(data: bytes) -> Decoded:
+    """Decode an export (see decode_bytes), saying which lines needed a reading of their own."""
     if not data.strip():
         raise EmptyDocumentError("the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return Decoded(data.decode("utf-16", errors="replace"), "utf-16", {})
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return Decoded(data[: len(data) // 2 * 2].decode(utf16), utf16, {})
     if b"\x00" in data[:4096]:
         raise BinaryContentError("the file holds binary data, not a text export", sample=data[:16].hex())
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
+            if encoding == "utf-8-sig":
+                mixed = _decode_lines(data.removeprefix(b"\xef\xbb\xbf"))
+                if mixed is not None and _looks_like_text(mixed[0]):
+                    return Decoded(mixed[0], "utf-8", mixed[1])
             continue
         if _looks_like_text(text):
-            return text, "utf-8" if encoding == "utf-8-sig" else encoding
+            return Decoded(text, "utf-8" if encoding == "utf-8-sig" else encoding, {})
         break
     best = from_bytes(data).best()
     if best is None:
@@ -41,7 +126,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     text = str(best)
     if not _looks_like_text(text):
         raise BinaryContentError("the file does not look like text", encoding=best.encoding)
-    return text, best.encoding
+    return Decoded(text, best.encoding, {})
 
 
 def _looks_like_text(text: str) -> bool:
@@ -131,17 +216,24 @@ def chunk_to_grid(chunk: list[Record], layout: TextLayout = TextLayout.TSV) -> G
 def iter_text_export(data: bytes) -> tuple[Iterator[Grid], str]:
     """The forms of an export as grids, made one at a time (a 10,000-form export never holds all its grids),
     and the encoding used; NoFormFoundError when there is no form at all (raised before the first grid)."""
-    text, encoding = decode_bytes(data)
+    text, encoding, fallback = decode_export(data)
     layout = detect_layout(text.splitlines())
     forms = iter_forms(split_lines(text, layout))
     first = next(forms, None)
     if first is None:
         raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding, layout=layout.value)
 
+    def grid_of(chunk: list[Record]) -> Grid:
+        grid = chunk_to_grid(chunk, layout)
+        lines = {n for n, _ in chunk}
+        # Lines read in another encoding than the export's: said on the form, so a reviewer knows where to look.
+        grid.notes += [f"line {n} decoded as {how}" for n, how in sorted(fallback.items()) if n in lines]
+        return grid
+
     def grids() -> Iterator[Grid]:
-        yield chunk_to_grid(first, layout)
+        yield grid_of(first)
         for chunk in forms:
-            yield chunk_to_grid(chunk, layout)
+            yield grid_of(chunk)
 
     return grids(), encoding
 

@@ -82,6 +82,7 @@ class _Builder:
         self.fields: dict[str, FieldSource] = {}
 
         self.units: set[str] = set()
+        self.findings: list[Finding] = []
 
     def blank(self, path: str, raw: RawValue) -> None:
         """Provenance for a cell printed empty (`—`, `/`, nothing): the null was read, not missed."""
@@ -109,6 +110,12 @@ class _Builder:
             self.fields[path] = _source(raw)
             if money and (amount := amount_of(raw.text)) is not None:
                 self.units.add(amount[1])  # 150万: the amount carries its own unit
+        else:
+            # 0.0型0, 1器00.0, 1.67e2: printed where a number belongs, but no number. Never a silent null.
+            self.fields[path] = _source(raw, note="printed, not a number")
+            self.findings.append(Finding.of(
+                FindingCode.MISSING_FIELD, f"未能读取{field_name(path)}（印为「{clean_text(raw.text)}」，不是数字）",
+                [path], printed=raw.text, reason="unreadable_number"))
         return value
 
 
@@ -143,7 +150,8 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
         printed_l2 = v.get("level2")
         fragment = (printed_l2 is not None and printed_l2.label is not None and prev_l2 is not None
                     and printed_l2.label.status is MatchStatus.AMBIGUOUS and prev_l2[0] in printed_l2.label.candidates)
-        if level2 is None and prev_l2 is not None and (printed_l2 is None or fragment):
+        merged = any(_starts_with_label(v.get(key)) for key in ("level1", "level2", "name"))
+        if level2 is None and prev_l2 is not None and (printed_l2 is None or fragment) and not merged:
             # A merged 二级指标 cell printed once for several rows (or its piece on a page's first row, 满意度 of
             # 服务对象满意度指标): the value above carries down.
             level2 = prev_l2[0]
@@ -220,6 +228,21 @@ def _pieces_of_the_next_label(b: _Builder, form: RawForm, result: list[Indicator
                 result[i].level1 = result[i + 1].level1
                 b.fields[f"indicators[{i}].level1"] = b.fields[f"indicators[{i + 1}].level1"].model_copy(
                     update={"method": MapMethod.CARRIED, "note": "the level1 of the row below (a page break)"})
+
+
+def _starts_with_label(raw: RawValue | None) -> bool:
+    """A name cell that begins with a whole 二级指标 (服务对象满意度指标群众满意度: a tab lost between two cells): the
+    label above must not be carried over the one this row prints."""
+    if raw is None:
+        return False
+    key = label_key(raw.text)
+    # Only the …指标 labels: 项目立项 or 绩效目标 also start ordinary names (绩效目标明确性).
+    for label in (lab for lab in (*LEVEL1, *LEVEL2) if lab.endswith("指标")):
+        # The label may be cut short too (服务对象满意度指群众满意): most of it, then at least two more characters.
+        for size in range(len(label), max(3, -(-len(label) * 4 // 5)) - 1, -1):
+            if key.startswith(label[:size]) and len(key) >= size + 2 and key[:size] == label[:size]:
+                return True
+    return False
 
 
 def _lone_cost_label(v: dict[str, RawValue]) -> bool:
@@ -351,6 +374,7 @@ def map_rules(form: RawForm) -> MappedForm:
     layout: dict[str, Any] = {
         "template": form.template.model_dump() if form.template is not None else None,
         "text_layout": form.text_layout,
+        "notes": list(form.notes),
         "placeholders_dropped": form.placeholders,
         "sections": form.sections_seen,
         "unit": form.unit,
@@ -365,8 +389,28 @@ def map_rules(form: RawForm) -> MappedForm:
         layout=layout,
         unmapped_rows=[[c.text for c in row] for row in form.unmapped],
     )
-    findings += _unmapped_columns(form)
+    findings += _unmapped_columns(form) + b.findings + _conflicts(form) + _headerless(form, record)
     return MappedForm(record=record, provenance=provenance, findings=findings)
+
+
+def _headerless(form: RawForm, record: Record) -> list[Finding]:
+    """Fund figures with no header to say which column is which were placed in the central form's order: a guess
+    a person must confirm."""
+    if not form.funds_headerless:
+        return []
+    paths = [f"funds.{row}.{col}" for row in ("total", "current_year", "carryover", "other") for col in FUND_COLUMNS
+             if getattr(getattr(record.funds, row), col) is not None]
+    return [Finding.of(FindingCode.LOW_CONFIDENCE, "项目资金没有表头（年初预算数、全年预算数…），数字按通常的列序放置，请核对",
+                       paths, reason="no_funds_header")] if paths else []
+
+
+def _conflicts(form: RawForm) -> list[Finding]:
+    """What the form prints twice, differently (a 年度总体目标 row, a fund row): which one is the form's is for a
+    person to say, not for the reader to pick."""
+    return [Finding.of(FindingCode.LOW_CONFIDENCE,
+                       f"{field_name(path)}：原件印了两次且不相同（「{clean_text(a)}」／「{clean_text(b)}」），请确认",
+                       [path], candidates=[a, b], reason="printed_twice")
+            for path, (a, b) in form.conflicts.items()]
 
 
 def _unmapped_columns(form: RawForm) -> list[Finding]:

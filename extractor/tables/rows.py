@@ -121,6 +121,10 @@ class RawForm(BaseModel):
     unmapped: list[list[Cell]] = Field(default_factory=list)
     sections_seen: list[str] = Field(default_factory=list)
     text_layout: str | None = None
+    notes: list[str] = Field(default_factory=list, description="what the ingest said of this form's text")
+    funds_headerless: bool = Field(default=False, description="fund rows read with no funds header above them")
+    conflicts: dict[str, tuple[str, str]] = Field(default_factory=dict, description="record path → two different "
+                                                  "printings of it (a row printed twice)")
 
 
 def _value(cell: Cell, how: str = "printed", label: LabelMatch | None = None) -> RawValue:
@@ -140,6 +144,19 @@ def _header_cols(header: list[HeaderColumn]) -> dict[str, int]:
     return {h.key: h.col for h in header if h.key}
 
 
+def _numberish(text: str) -> bool:
+    """Mostly digits and a separator or two with a stray character (0.干0, 1器00.0, 1.67e2)."""
+    key = norm_key(text)
+    digits = sum(ch.isdigit() for ch in key)
+    return 0 < len(key) <= 14 and digits >= 2 and digits >= len(key) - 3
+
+
+def _title_like(text: str) -> bool:
+    """A line that reads like the form's title with a slip (绩效自平表, 项目支出绩效自评): never a project name."""
+    key = simplified(norm_key(text))
+    return len(key) <= 24 and ("绩效" in key or "自评" in key) and ("表" in key or "自评" in key)
+
+
 def _unit_of(cells: list[Cell]) -> tuple[str, Cell] | None:
     for cell in cells:
         key = simplified(norm_key(cell.text))
@@ -157,7 +174,7 @@ class _Reader:
         self.grid = grid
         self.labels = labels
         self.family = family
-        self.form = RawForm(text_layout=grid.text_layout)
+        self.form = RawForm(text_layout=grid.text_layout, notes=list(grid.notes))
         self.state = "head"
         self.fund_cols: dict[str, int] = {}
         self.goal_cols: dict[str, int] = {}
@@ -408,6 +425,7 @@ class _Reader:
             and "department" not in self.form.fields
             and self.labels.kind(cells[0].text) is CellKind.TEXT
             and not _OTHER_FIELD.match(norm_key(cells[0].text))  # 填报单位（盖章）：… is some other field
+            and not _title_like(cells[0].text)  # 财政项目支出绩效自平表: a damaged title, not a project's name
         ):
             self.form.fields["project_name"] = _value(cells[0], how="positional")
             return True
@@ -428,6 +446,8 @@ class _Reader:
         if key is None and match.canonical in EXTRA_FUND_ROWS:
             key = "extra"
         header_keys = [k for k in sorted(self.fund_cols, key=lambda k: self.fund_cols[k]) if k in FUND_HEADER_KEYS]
+        if not self.fund_cols:
+            self.form.funds_headerless = True  # the columns are the central form's order, not what the form says
         cols = self.fund_cols or {k: label_cell.col + 1 + i for i, k in enumerate(_FUND_ORDER)}
         after = [c for c in row if c.col > label_cell.col]
         ambiguous: dict[str, list[str]] = {}
@@ -444,13 +464,19 @@ class _Reader:
             mapping = {k: c for k, c in zip(header_keys, after, strict=False) if not c.blank}
         else:
             order = sorted((k for k in cols if k in FUND_HEADER_KEYS), key=lambda k: cols[k])
-            slots = [Slot(k, cols[k], self._fund_cost(k)) for k in order]
+            slots = [Slot(k, cols[k], self._fund_cost(k, sub_row=key != "total")) for k in order]
             mapping = align(after, slots)
         raw = RawFundRow(key=key, label=_value(label_cell, label=match),
                          values={k: _value(c) for k, c in mapping.items() if k in FUND_COLUMNS},
                          ambiguous=ambiguous)
-        if key == "extra" or (key is not None and all(r.key != key for r in self.form.fund_rows)):
+        earlier = next((r for r in self.form.fund_rows if key is not None and key != "extra" and r.key == key), None)
+        if key == "extra" or (key is not None and earlier is None):
             self.form.fund_rows.append(raw)
+        elif earlier is not None:
+            for col, value in raw.values.items():
+                before = earlier.values.get(col)
+                if before is not None and number_of(before.text) != number_of(value.text):
+                    self.form.conflicts.setdefault(f"funds.{key}.{col}", (before.text, value.text))
         self.state = "funds"
         self._seen("funds")
         return True
@@ -481,15 +507,19 @@ class _Reader:
             values = {k: _value(c, how="placed") for k, c in mapping.items() if k in FUND_COLUMNS and not is_blank(c.text)}
             rows[i] = rows[i].model_copy(update={"values": values, "ambiguous": {}})
 
-    def _fund_cost(self, key: str) -> object:
+    def _fund_cost(self, key: str, sub_row: bool = False) -> object:
         def cost(cell: Cell) -> float:
             kind = self.labels.kind(cell.text)
             if key in ("reason", "method"):
                 return 0.0 if kind is CellKind.TEXT else 2.0
+            if sub_row and key in ("weight", "score") and kind is not CellKind.DASH:
+                return INF  # 分值 and 得分 belong to 年度资金总额; a sub-row prints — or / there
             if kind in (CellKind.NUMBER, CellKind.DASH):
                 return 0.0
             if kind in (CellKind.QUANTITY, CellKind.NOTATION):
                 return 1.0
+            if _numberish(cell.text):
+                return 1.5  # 0.干0: a damaged number stands where it is printed, to be reported unreadable
             return INF
 
         return cost
@@ -541,7 +571,11 @@ class _Reader:
         for key, cell in mapping.items():
             if key in self.form.goals:
                 prior = self.form.goals[key]
-                self.form.goals[key] = RawValue(text=prior.text + cell.text, cells=[*prior.cells, cell])
+                if self.grid.text_layout is None:
+                    # A PDF's or a scan's goals text running over lines of the same cell region.
+                    self.form.goals[key] = RawValue(text=prior.text + cell.text, cells=[*prior.cells, cell])
+                elif norm_key(prior.text) != norm_key(cell.text):
+                    self.form.conflicts.setdefault(f"goals.{key}", (prior.text, cell.text))
             else:
                 self.form.goals[key] = _value(cell)
         return bool(mapping)
@@ -627,8 +661,8 @@ class _Reader:
             used = {id(c) for c in mapping.values()}
             for key in ("level1", "level2"):
                 col = self.ind_cols.get(key)
-                stray = next((c for c in row if col is not None and c.col == col and not c.blank and id(c) not in used
-                              and self.grid.text_layout is None), None)
+                stray = next((c for c in row if col is not None and c.col == col and not c.blank and id(c) not in used),
+                             None)
                 if stray is not None and key not in mapping:
                     mapping[key] = stray
         mapping.pop("block", None)
