@@ -245,6 +245,7 @@ def _register_subsystem_commands() -> None:
     from extractor.runner.commands import register as _storage; _storage(app)  # noqa: E702, I001 - backfill, export, db
     from extractor.service.commands import register as _service; _service(app)  # noqa: E702, I001 - serve, worker, user, token, export-gold
     from extractor.evaluate.commands import register as _evaluate; _evaluate(app)  # noqa: E702, I001
+    from extractor.mapping.commands import register as _templates; _templates(app)  # noqa: E702, I001 - templates
 
 
 _register_subsystem_commands()

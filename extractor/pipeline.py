@@ -69,7 +69,8 @@ def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer, raw: RawF
     with timer.stage("mapping"):
         mapped = mapper(raw, grid)
     with timer.stage("checking"):
-        checked = check(mapped.record, mapped.provenance, grid, CheckContext.of(raw.family))
+        family = mapped.family or raw.family
+        checked = check(mapped.record, mapped.provenance, grid, CheckContext.of(family))
     findings = merge_findings(mapped.findings, checked.report.findings) if mapped.findings else checked.report.findings
     lines = (grid.first_line, grid.last_line) if grid.first_line is not None and grid.last_line is not None else None
     return FormResult(
@@ -77,7 +78,7 @@ def process_form(index: int, grid: Grid, mapper: Mapper, timer: Timer, raw: RawF
         pages=grid.pages,
         lines=lines,
         status=FormStatus.NEEDS_REVIEW if needs_review(findings) else FormStatus.OK,
-        template=raw.template.id if raw.template is not None else None,
+        template=family.id if family is not None else None,
         record=checked.record,
         findings=findings,
         provenance=checked.provenance,

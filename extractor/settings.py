@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     llm_arithmetic_reask: bool = Field(default=True, description="one targeted re-ask for suspected misreadings")
     llm_temperature: float | None = Field(default=0.0, description="None: do not send a temperature")
     llm_max_tokens: int | None = Field(default=None, description="cap on the answer's tokens; None: the endpoint's")
+    induction_attempts: int = Field(default=3, ge=1, description="definitions asked for one layout before giving up")
+    trust_induced: bool = Field(default=False, description="read forms with an induced definition before a reviewer "
+                                "approved it (recorded in provenance)")
 
     @field_validator("llm_temperature", "llm_max_tokens", mode="before")
     @classmethod

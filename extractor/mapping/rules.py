@@ -37,6 +37,7 @@ from extractor.records.models import (
     Record,
 )
 from extractor.tables.rows import RawForm, RawFundRow, RawValue, project_code_of
+from extractor.templates.model import TemplateDefinition
 
 _AMOUNTS = ("initial_budget", "annual_budget", "executed")
 
@@ -49,6 +50,8 @@ class MappedForm(BaseModel):
     record: Record
     provenance: Provenance
     findings: list[Finding] = Field(default_factory=list, description="the mapper's own (values it had to drop)")
+    family: TemplateDefinition | None = Field(default=None, description="the family the form was finally read as, "
+                                              "when a mapper read it with another than the reader picked")
 
 
 def cell_ref(cell: Cell) -> CellRef:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -119,6 +119,8 @@ class TemplateDefinition(_Strict):
     layout: Layout = Field(default_factory=Layout)
     hierarchy: Hierarchy = Field(default_factory=Hierarchy)
     printed: list[str] = Field(default_factory=list, description="record paths every form of the family prints")
+    provenance: dict[str, Any] = Field(default_factory=dict, description="how an induced definition was made "
+                                       "and proved: layout fingerprint, model, prompt, samples, approval")
 
     @field_validator("id")
     @classmethod
@@ -142,6 +144,19 @@ class TemplateDefinition(_Strict):
     def prints(self, path: str) -> bool:
         """Whether the family prints a record path (indicators[3].score → indicators[].score)."""
         return re.sub(r"\[\d+\]", "[]", path) in self.printed
+
+    def to_toml(self) -> str:
+        """The definition as a TOML file (what `templates export` writes and `from_file` reads back)."""
+        import tomli_w
+
+        def drop_nulls(value: Any) -> Any:  # TOML has no null: an absent key reads back as its default
+            if isinstance(value, dict):
+                return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+            if isinstance(value, list):
+                return [drop_nulls(v) for v in value]
+            return value
+
+        return tomli_w.dumps(drop_nulls(self.model_dump(mode="json")))
 
     @classmethod
     def from_file(cls, path: Path, origin: str = "builtin") -> TemplateDefinition:

@@ -129,11 +129,17 @@ def load_definitions(directory: Path, origin: str) -> list[TemplateDefinition]:
     return [TemplateDefinition.from_file(path, origin) for path in sorted(directory.glob("*.toml"))]
 
 
-def build_registry(extra_dirs: Sequence[Path] = ()) -> TemplateRegistry:
-    """The built-in families and the definitions of further directories (a user's own, induced ones)."""
+def build_registry(extra_dirs: Sequence[Path] = (), approved_dir: Path | None = None,
+                   also: Sequence[TemplateDefinition] = ()) -> TemplateRegistry:
+    """The built-in families, the definitions of further directories (a user's own), the approved induced ones,
+    and any definitions given (a candidate trusted for one run)."""
     definitions = load_definitions(BUILTIN_DIR, "builtin")
     for directory in extra_dirs:
         definitions += load_definitions(directory, "user")
+    if approved_dir is not None and approved_dir.is_dir():
+        definitions += load_definitions(approved_dir, "induced")
+    known = {d.id for d in definitions}
+    definitions += [d for d in also if d.id not in known]
     return TemplateRegistry(definitions)
 
 
@@ -142,12 +148,27 @@ def _env_dirs() -> tuple[Path, ...]:
     return tuple(Path(p) for p in value.split(os.pathsep) if p)
 
 
-@lru_cache(maxsize=8)
-def _cached(dirs: tuple[Path, ...]) -> TemplateRegistry:
-    return build_registry(dirs)
+def _approved_dir() -> Path:
+    return Path(os.environ.get("EXTRACTOR_DATA_DIR", ".extractor")) / "templates" / "approved"
+
+
+def _stamp(directories: Iterable[Path]) -> tuple[tuple[str, int], ...]:
+    """What the directories hold now (names and modification times): a new or changed definition is noticed."""
+    found = []
+    for directory in directories:
+        if directory.is_dir():
+            found += [(str(p), p.stat().st_mtime_ns) for p in sorted(directory.glob("*.toml"))]
+    return tuple(found)
+
+
+@lru_cache(maxsize=16)
+def _cached(dirs: tuple[Path, ...], approved: Path, stamp: tuple[tuple[str, int], ...]) -> TemplateRegistry:
+    return build_registry(dirs, approved)
 
 
 def default_registry(extra_dirs: Sequence[Path] | None = None) -> TemplateRegistry:
-    """The registry for this process: built-ins plus `EXTRACTOR_TEMPLATES_DIR` (or the directories given)."""
-    dirs = tuple(extra_dirs) if extra_dirs is not None else _env_dirs()
-    return _cached(tuple(p.resolve() for p in dirs))
+    """The registry for this process: built-ins, `EXTRACTOR_TEMPLATES_DIR` (or the directories given) and the
+    definitions approved in the data directory."""
+    dirs = tuple(p.resolve() for p in (extra_dirs if extra_dirs is not None else _env_dirs()))
+    approved = _approved_dir().resolve()
+    return _cached(dirs, approved, _stamp((*dirs, approved)))

@@ -1,0 +1,95 @@
+"""Induced and user definitions on disk: candidates wait for a reviewer, approved ones join the built-in families.
+
+Layout under the data directory (`EXTRACTOR_DATA_DIR`, default `.extractor`)::
+
+    templates/candidates/<id>.toml    proposed by `extractor templates induce` (or hybrid mapping), proved on samples
+    templates/approved/<id>.toml      approved by a reviewer: read like a built-in family from then on
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from extractor.templates.model import TemplateDefinition, TemplateError
+
+
+class TemplateStore:
+    """The candidate and approved definitions of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "templates"
+        self.candidates = self.root / "candidates"
+        self.approved = self.root / "approved"
+
+    @classmethod
+    def from_env(cls) -> TemplateStore:
+        """The store of the data directory the environment names (as Settings would)."""
+        return cls(Path(os.environ.get("EXTRACTOR_DATA_DIR", ".extractor")))
+
+    def _write(self, folder: Path, definition: TemplateDefinition) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{definition.id}.toml"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".toml")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(definition.to_toml())
+        os.replace(tmp, path)  # a reader sees the old definition or the new one, never half of one
+        return path
+
+    def propose(self, definition: TemplateDefinition) -> Path:
+        """Keep an induced definition as a candidate (replacing an earlier candidate of the same id)."""
+        if (self.approved / f"{definition.id}.toml").exists():
+            raise TemplateError(f"a family {definition.id!r} is already approved; induce under another id",
+                                family=definition.id)
+        return self._write(self.candidates, definition)
+
+    def candidate(self, family: str) -> TemplateDefinition:
+        """A candidate by id."""
+        path = self.candidates / f"{family}.toml"
+        if not path.is_file():
+            raise TemplateError(f"no candidate definition {family!r} in {self.candidates}", family=family)
+        return TemplateDefinition.from_file(path, "induced")
+
+    def list(self) -> dict[str, list[TemplateDefinition]]:
+        """Candidates and approved definitions."""
+        return {
+            "candidates": [TemplateDefinition.from_file(p, "induced") for p in sorted(self.candidates.glob("*.toml"))],
+            "approved": [TemplateDefinition.from_file(p, "induced") for p in sorted(self.approved.glob("*.toml"))],
+        }
+
+    def approve(self, family: str, reviewer: str) -> Path:
+        """Make a candidate active: it is read like a built-in family from now on (recorded with who and when)."""
+        definition = self.candidate(family)
+        provenance = {**definition.provenance, "approved_by": reviewer,
+                      "approved_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        path = self._write(self.approved, definition.model_copy(update={"provenance": provenance}))
+        (self.candidates / f"{family}.toml").unlink(missing_ok=True)
+        return path
+
+    def import_file(self, path: Path, approve: bool = False, reviewer: str = "import") -> Path:
+        """Add a definition file (exported elsewhere) as a candidate, or approved at once."""
+        definition = TemplateDefinition.from_file(path, "user")
+        if approve:
+            provenance = {**definition.provenance, "approved_by": reviewer,
+                          "approved_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            return self._write(self.approved, definition.model_copy(update={"provenance": provenance}))
+        return self._write(self.candidates, definition)
+
+    def find(self, family: str) -> TemplateDefinition | None:
+        """An approved or candidate definition by id (approved first)."""
+        for folder in (self.approved, self.candidates):
+            path = folder / f"{family}.toml"
+            if path.is_file():
+                return TemplateDefinition.from_file(path, "induced")
+        return None
+
+    def by_fingerprint(self, fingerprint: str) -> TemplateDefinition | None:
+        """The approved or candidate definition induced for a layout fingerprint, if any."""
+        for folder in (self.approved, self.candidates):
+            for path in sorted(folder.glob("*.toml")):
+                definition = TemplateDefinition.from_file(path, "induced")
+                if definition.provenance.get("fingerprint") == fingerprint:
+                    return definition
+        return None
