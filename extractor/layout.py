@@ -27,6 +27,15 @@ class Token(BaseModel):
     confidence: float | None = None
 
 
+class Doubt(BaseModel):
+    """A place in a cell's OCR text the recogniser was not sure of: a character, or one it nearly read."""
+
+    at: int = Field(description="index in the cell's text")
+    char: str = Field(description="the character read there; \"\" where the recogniser nearly read one")
+    prob: float = Field(description="the recogniser's probability of what it read")
+    options: list[str] = Field(default_factory=list, description="other readings of this place (\"\" = none)")
+
+
 class Cell(BaseModel):
     """One table cell: its printed text and where it is (line/column of an export, or page/bbox)."""
 
@@ -41,6 +50,11 @@ class Cell(BaseModel):
     bbox: BBox | None = None
     confidence: float | None = None
     whole_text: str | None = Field(default=None, description="the whole cell's text when this is a part of it")
+    doubts: list[Doubt] = Field(default_factory=list, description="OCR: characters the recogniser was unsure of")
+    agreed: bool | None = Field(default=None, description="OCR: a second reading of the cell gave the same text "
+                                "(True) or not (False); None: read once")
+    second: str | None = Field(default=None, description="OCR: the second reading's text where it differed")
+    unread: bool = Field(default=False, description="OCR: the cell holds ink the recogniser could not read")
 
     @property
     def blank(self) -> bool:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.checking import check
+from extractor.checking import check, names
 from extractor.checking.context import CheckContext
 from extractor.errors import DocumentLoadError, ExtractorError, InternalError, UnsupportedTemplateError
 from extractor.ingest.loader import LoadedDocument, load_bytes, read_bytes
@@ -122,7 +122,8 @@ def _forms(doc: LoadedDocument, mapper: Mapper, timer: Timer) -> tuple[list[Form
         except Exception as exc:  # a bug in one form must not lose the document's other forms
             log.exception("form %d failed", i)
             errors.append({"form": i, **InternalError(f"{type(exc).__name__}: {exc}").to_dict()})
-    return forms, errors
+    # Names read by OCR are checked against each other across the document's forms.
+    return names.cross_checked(forms), errors
 
 
 def extract_bytes(data: bytes, source: str, settings: Settings | None = None, mapper: Mapper | None = None,

@@ -48,6 +48,8 @@ def main(
     forms_per_export: Annotated[int, typer.Option(help="forms per text export file")] = 10,
     dpi_min: Annotated[int, typer.Option(help="lowest scan resolution")] = 150,
     dpi_max: Annotated[int, typer.Option(help="highest scan resolution")] = 300,
+    harsh: Annotated[bool, typer.Option("--harsh", help="fax-grade scans: 120–200 dpi, 1.5–4°, JPEG 20–45, "
+                                        "100–400 specks (overrides --dpi-min/--dpi-max)")] = False,
     fonts: Annotated[str, typer.Option(help=f"comma-separated PDF fonts: {','.join(FONTS)}")] = ",".join(FONTS),
     clean_exports: Annotated[bool, typer.Option("--clean-exports", help="text exports without the seed's mess")] = False,
     families: Annotated[str, typer.Option(help=f"comma-separated form families: {','.join(FAMILIES)} (default: central "
@@ -63,7 +65,7 @@ def main(
         seed=seed, kinds=_csv(kinds, KINDS, "kinds"), count=_count(count), include_seed=include_seed,
         seed_kinds=_csv(seed_kinds, KINDS, "kinds"),
         seed_forms=tuple(int(n) for n in seed_forms.split(",") if n.strip()), broken=broken, fault_rate=fault_rate,
-        layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max),
+        layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max), harsh=harsh,
         mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"), families=_csv(families, FAMILIES, "families"),
         text_layouts=_csv(text_layouts, TEXT_LAYOUTS, "text layouts"), traditional=traditional,
     )

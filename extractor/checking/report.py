@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field, computed_field
 
-from extractor.checking import completeness, funds, indicators, readings, totals
+from extractor.checking import completeness, doubts, funds, indicators, readings, totals
 from extractor.checking.context import DEFAULT_CONTEXT, CheckContext
 from extractor.checking.grounding import SourceCells, ground
 from extractor.layout import Grid
 from extractor.records.models import (
     Alignment,
     Finding,
+    FindingCode,
     FormStatus,
     Provenance,
     Record,
@@ -84,6 +85,7 @@ def check(record: Record, provenance: Provenance | None = None, source: Grid | S
     rejected: list[str] = []
     alignment: dict[str, Alignment] = {}
     kept = record
+    cells: SourceCells | None = None
     if source is not None:
         cells = source if isinstance(source, SourceCells) else SourceCells.of(source)
         grounding = ground(record, provenance, cells)
@@ -94,11 +96,19 @@ def check(record: Record, provenance: Provenance | None = None, source: Grid | S
         provenance = provenance.model_copy(update={"fields": {
             path: src.model_copy(update={"alignment": alignment.get(path)}) for path, src in provenance.fields.items()
         }})
+        # An OCR reading that breaks its field's shape: the one candidate of the right shape, or a finding.
+        shaped = doubts.repair_shapes(kept, provenance, cells)
+        kept, provenance = shaped.record, doubts.with_confidence(shaped.provenance, cells)
+        findings += shaped.findings
     for rule in RECORD_RULES:
         findings += rule(kept, context) if rule in _FAMILY_RULES else rule(kept)  # type: ignore[call-arg]
     for prule in PROVENANCE_RULES:
         findings += prule(kept, provenance, context) if prule is indicators.level_mismatch else prule(kept, provenance)  # type: ignore[call-arg]
     findings += completeness.missing_field(kept, provenance, rejected, context)
+    if cells is not None:
+        settled = {p for f in findings if f.code in (FindingCode.MISSING_FIELD, FindingCode.UNGROUNDED_VALUE,
+                                                     FindingCode.LOW_CONFIDENCE) for p in f.fields}
+        findings += doubts.doubtful_values(kept, provenance, cells, context, settled)
     findings.sort(key=lambda f: _ORDER[f.severity])
     report = Report(findings=findings, alignment=alignment, grounded=source is not None)
     return CheckResult(record=kept, provenance=provenance, report=report)

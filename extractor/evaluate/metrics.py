@@ -21,6 +21,7 @@ from extractor.records.compare import (
 )
 from extractor.records.models import (
     DocumentResult,
+    Finding,
     FindingCode,
     FormResult,
     FormStatus,
@@ -28,6 +29,7 @@ from extractor.records.models import (
     Provenance,
     Record,
     Severity,
+    needs_review,
 )
 from extractor.records.paths import iter_values
 
@@ -150,6 +152,9 @@ class Scores(BaseModel):
     false_errors: int = Field(default=0, description="error codes reported that expected_findings does not list")
     false_error_codes: dict[str, int] = Field(default_factory=dict)
     forms_false_review: int = Field(default=0, description="forms sent to review only by false errors")
+    false_alarms: int = Field(default=0, description="forms sent to review with every value right and no finding "
+                              "in their gold that needs review (the scan-trust issue's false alarms)")
+    review_forms: int = Field(default=0, description="forms the checker sent to review")
     cost: Cost = Field(default_factory=Cost)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -214,7 +219,7 @@ class Scores(BaseModel):
             "false_errors": self.false_errors, "forms_false_review": self.forms_false_review,
             "hallucinations": self.hallucinations, "hallucinations_slipped": self.hallucinations_slipped,
             "false_rejections": self.false_rejections, "silent_wrong_fields": self.silent_wrong_fields,
-            "silent_forms": self.silent_wrong_forms,
+            "silent_forms": self.silent_wrong_forms, "false_alarms": self.false_alarms,
             "documents_failed": self.documents_failed, "forms_missed": self.forms_missed,
             "expectations_failed": self.expectations.total - self.expectations.correct,
             "forms_extra": self.forms_extra, "invented_fields": self.invented_fields,
@@ -388,6 +393,11 @@ def _score_form(scores: Scores, form: FormResult | None, gold: GoldForm | None, 
         wrong = sum(1 for c in comparisons if c.outcome in _WRONG_VALUE)
         scores.silent_wrong_fields += wrong
         scores.silent_wrong_forms += wrong > 0
+    elif gold is not None:
+        scores.review_forms += 1
+        gold_review = needs_review([Finding.of(code, "", []) for code in gold.expected_findings])
+        right = all(c.outcome is Outcome.CORRECT for c in comparisons)
+        scores.false_alarms += right and not gold_review
     requests, prompt, completion, cached = llm_usage(form.provenance)
     scores.cost.llm_cached_forms += cached
     scores.cost.llm_requests += requests

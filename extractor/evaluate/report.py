@@ -113,7 +113,7 @@ SUMMARY: list[Row] = [
     ("false errors", lambda s: str(s.false_errors)),
     ("hallucinations caught", lambda s: f"{s.hallucinations_caught}/{s.hallucinations}"),
     ("silent forms (ok but wrong)", lambda s: str(s.silent_wrong_forms)),
-    ("false alarms", lambda s: str(s.forms_false_review)),
+    ("false alarms", lambda s: str(s.false_alarms)),
     ("as expected", lambda s: f"{s.expectations.correct}/{s.expectations.total}"),
     ("s/page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
 ]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import cv2
 import numpy as np
 
+from extractor.ingest.rereading import second_readings
 from extractor.layout import SourceKind
 from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings, pair_quotes
-from extractor.ocr.glyphs import leading_sign_checked, sign_checked
+from extractor.ocr.glyphs import leading_sign_checked, sign_checked, slash_checked
+from extractor.ocr.reading import Reading, doubts_of
+from extractor.ocr.reading import join as join_readings
 from extractor.tables.forms import PageLayout
 from extractor.tables.grid import Glyph, cluster_table, find_tables, text_lines
 from extractor.tables.lines import rotate, segments_from_raster, skew_angle
@@ -37,6 +41,10 @@ def _bands(profile: np.ndarray, min_ink: int, merge_gap: int) -> list[tuple[int,
 
 
 DASH = "—"
+# What a comparison sign decided by its shape is worth: certain where the recogniser offered it too; a doubt
+# the checker weighs where the shape alone says so (a `>` at 130 dpi can look barred).
+SHAPE_PROB = 0.97
+SHAPE_ALONE = 0.6
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
@@ -59,14 +67,22 @@ def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) 
             continue
         width, height = int(cols[-1] - cols[0] + 1), b - a
         line = (x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b)
-        if height <= char_h * 0.3 and width >= char_h * 0.45 and width <= char_h * 2.5:
+        if height <= char_h * 0.3 and width >= char_h * 0.45 and width <= char_h * 2.5 \
+                and not _two_bars(band[:, cols[0]:cols[-1] + 1]):
             found.append((line, True))
-        elif height >= max(3, char_h * 0.3) and np.count_nonzero(band) >= max(6, char_h * 0.5):
+        elif height >= max(3, char_h * 0.22) and np.count_nonzero(band) >= max(6, char_h * 0.5):
             found.append((line, False))
     found = _equals_signs(found, char_h)
     if len(found) > 1:
         found = [(line, False) for line, dash in found if not dash] or found[:1]
     return [(_line_height(line, char_h, box), dash) for line, dash in found]
+
+
+def _two_bars(band: np.ndarray) -> bool:
+    """True when a flat band of ink is two bars one above the other (=, ═), not one dash."""
+    rows = np.count_nonzero(band, axis=1) >= 0.5 * band.shape[1]
+    runs = np.flatnonzero(np.diff(np.r_[0, rows.astype(np.int8), 0]) == 1)
+    return len(runs) >= 2
 
 
 def _equals_signs(found: list[tuple[tuple[int, int, int, int], bool]], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
@@ -101,6 +117,14 @@ def _line_height(line: tuple[int, int, int, int], char_h: float, cell: tuple[int
 def _split_tall(profile: np.ndarray, band: tuple[int, int], char_h: float) -> list[tuple[int, int]]:
     """Cut a band taller than one text line at its thinnest row (tight line spacing merges wrapped lines)."""
     a, b = band
+    if b - a > char_h * 1.2:
+        # A blank row inside a band over a line tall: a wrapped line's lone 。 or ， sits just under the line above
+        # (the bands merge across small gaps) and would be lost at the bottom of its crop.
+        lo, hi = a + int(char_h * 0.5), b - max(2, int(char_h * 0.15))
+        blank = np.flatnonzero(profile[lo:hi] == 0) + lo if hi > lo else np.array([], dtype=int)
+        if blank.size:
+            cut = int(blank[len(blank) // 2])
+            return _split_tall(profile, (a, cut), char_h) + _split_tall(profile, (cut + 1, b), char_h)
     if b - a <= char_h * 1.6:
         return [band]
     lo, hi = a + int(char_h * 0.6), b - int(char_h * 0.6)
@@ -129,7 +153,23 @@ def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: fl
     return out
 
 
-def _drop_specks(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+def _ring(blob: np.ndarray, gray: np.ndarray | None, char_h: float) -> bool:
+    """True when a small blob is a ring (the 。 of a wrapped line, alone under the line above), not a speck.
+
+    Dust and toner dots are solid; a 。 encloses paper, lighter than its stroke in the unblurred page even where
+    the ink mask (found after a median blur) has closed it.
+    """
+    h, w = blob.shape
+    if min(h, w) < max(4, char_h / 6) or not 0.6 <= w / h <= 1.6 or gray is None or gray.shape != blob.shape:
+        return False
+    cy, cx, ry, rx = h // 2, w // 2, max(1, h // 6), max(1, w // 6)
+    centre = float(gray[cy - ry:cy + ry + 1, cx - rx:cx + rx + 1].mean())
+    stroke = float(np.percentile(gray[blob], 25))
+    return centre - stroke >= 40
+
+
+def _drop_specks(ink: np.ndarray, char_h: float, gray: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The ink without isolated specks (dust, toner dots), and the specks' boxes.
 
     A speck is a blob smaller than a third of a character with no other ink within a character's width along
@@ -150,7 +190,8 @@ def _drop_specks(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, list[tuple
     boxes = []
     for i in small:
         x, y, w, h = (int(v) for v in stats[i, :4])
-        if not near[y:y + h, x:x + w].any():
+        if not near[y:y + h, x:x + w].any() and not _ring(
+                labels[y:y + h, x:x + w] == i, gray[y:y + h, x:x + w] if gray is not None else None, char_h):
             box = clean[y:y + h, x:x + w]
             box[labels[y:y + h, x:x + w] == i] = 0  # only this blob's pixels, not its neighbours'
             boxes.append((x, y, x + w, y + h))
@@ -183,6 +224,26 @@ def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> 
             x0, y0, x1, y1 = line.bbox
             glyphs.append(Glyph(text, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), line.confidence))
     return glyphs
+
+
+def _cleaned(reading: Reading, image: np.ndarray, min_confidence: float, em: float) -> Reading:
+    """A crop's reading with its comparison sign decided by shape and speck dots dropped (kept as doubts)."""
+    # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
+    checked = leading_sign_checked(sign_checked(reading.text, image, em, reading.min_prob() < 0.9), image)
+    checked = slash_checked(checked, image)  # a cell's `/` ("nothing here") is read as 1 at scan resolutions
+    if checked != reading.text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
+        # The shape is certain only where the recogniser also had the sign among its candidates.
+        offered = {a for c in reading.chars for a, _ in c.alternatives} | {g.char for g in reading.gaps}
+        signs = set(checked) - set(reading.text)
+        prob = SHAPE_PROB if signs and signs <= offered else SHAPE_ALONE
+        reading = replace(reading.edited(checked, "sign_shape", prob=prob),
+                          confidence=max(reading.confidence, min_confidence))
+    return _specks_dropped(reading)
+
+
+def _specks_dropped(reading: Reading, image: np.ndarray | None = None) -> Reading:
+    """A reading without the speck dots at its ends (each kept as a doubt)."""
+    return reading.edited(drop_speck_readings(reading.text), "speck_dot")
 
 
 def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:
@@ -229,7 +290,7 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     # Typical character height, from the cells' ink bands, decides what is a speck, a dash and a line gap.
     # Printed text is at least ~7 pt: on an A4-wide page that is a 110th of the width.
     char_h = _char_height(ink, [b for _, _, b in boxes], floor=max(6.0, gray.shape[1] / 110))
-    ink, specks = _drop_specks(ink, char_h)
+    ink, specks = _drop_specks(ink, char_h, sharp)
     if specks:
         sharp = sharp.copy()  # the caller's image stays as it was
         for x0, y0, x1, y1 in specks:
@@ -253,31 +314,45 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     t1 = time.perf_counter()
     pad = max(3, int(char_h * 0.25))
     images = [sharp[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]
-    texts = engine.recognize(images) if images else []
-    # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
-    for k, (image, (text, conf)) in enumerate(zip(images, texts, strict=True)):
-        checked = leading_sign_checked(sign_checked(text, image), image)
-        if checked != text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
-            texts[k] = (checked, max(conf, min_confidence))
+    post = partial(_cleaned, min_confidence=min_confidence, em=char_h)
+    readings = [post(r, image) for r, image in zip(engine.recognize(images) if images else [], images, strict=True)]
     timings["recognize"] = time.perf_counter() - t1
+    t3 = time.perf_counter()
+    # The second look is the recogniser's alone: re-applying the shape rules would make it agree by construction.
+    seconds = second_readings(engine, images, readings, _specks_dropped)
+    timings["reread"] = time.perf_counter() - t3
     t2 = time.perf_counter()
-    per_cell: dict[tuple[int, int], list[Glyph]] = {}
+    per_cell: dict[tuple[int, int], list[tuple[Glyph, Reading, Reading | None]]] = {}
+    inked: set[tuple[int, int]] = set()
     outside: list[Glyph] = []
-    for crop, (text, conf) in zip(crops, texts, strict=True):
-        text = drop_speck_readings(text)
-        if not text.strip() or conf < min_confidence:
+    for k, (crop, reading) in enumerate(zip(crops, readings, strict=True)):
+        if crop.cell >= 0:
+            inked.add((crop.table, crop.cell))
+        if not reading.text.strip() or reading.confidence < min_confidence:
             continue
-        glyph = Glyph(text, tuple(float(v) for v in crop.bbox), conf)  # type: ignore[arg-type]
+        glyph = Glyph(reading.text, tuple(float(v) for v in crop.bbox), reading.min_prob(),  # type: ignore[arg-type]
+                      doubts_of(reading))
         if crop.cell < 0:
             outside.append(glyph)
         else:
-            per_cell.setdefault((crop.table, crop.cell), []).append(glyph)
+            per_cell.setdefault((crop.table, crop.cell), []).append((glyph, reading, seconds.get(k)))
     for ti, ci in dashes:
-        per_cell.setdefault((ti, ci), [Glyph(DASH, tables[ti].cells[ci].bbox, 1.0)])
-    for (ti, ci), glyphs in per_cell.items():
+        per_cell.setdefault((ti, ci), [(Glyph(DASH, tables[ti].cells[ci].bbox, 1.0), Reading(DASH, 1.0), None)])
+    for (ti, ci), members in per_cell.items():
+        members.sort(key=lambda m: m[0].bbox[1])
         cell = tables[ti].cells[ci]
-        cell.text = pair_quotes("".join(g.text for g in sorted(glyphs, key=lambda g: g.bbox[1])))
-        cell.confidence = min(g.confidence or 0.0 for g in glyphs)
+        joined = join_readings([r for _, r, _ in members])
+        quoted = joined.edited(pair_quotes(joined.text), "paired_quotes")
+        cell.text = quoted.text
+        cell.confidence = min(g.confidence or 0.0 for g, _, _ in members)
+        cell.doubts = doubts_of(quoted) if quoted.detailed else []
+        reread = [second for _, _, second in members if second is not None]
+        if reread:
+            other = pair_quotes("".join((second or r).text for _, r, second in members))
+            cell.agreed = other == cell.text
+            cell.second = None if cell.agreed else other
+    for key in inked - per_cell.keys():
+        tables[key[0]].cells[key[1]].unread = True
     timings["assign"] = time.perf_counter() - t2
     page.tables = tables
     page.free_lines = text_lines(outside)

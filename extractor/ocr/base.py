@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from extractor.layout import BBox
+from extractor.ocr.reading import CharReading, Reading
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class OcrEngine(Protocol):
 
     name: str
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
-        """Text and confidence of each single-line grey crop (recognition only, no detection)."""
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        """The reading of each single-line grey crop (recognition only, no detection)."""
         ...
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
@@ -55,7 +56,8 @@ _SPECK_READINGS = ".·`'"
 
 
 def _is_cjk(ch: str) -> bool:
-    return unicodedata.category(ch) == "Lo"
+    # Chinese punctuation counts: a `.` after a 。 is a speck as surely as one after a character.
+    return unicodedata.category(ch) == "Lo" or ch in "。，、；：！？）」』”"
 
 
 # A number holds one decimal point; a second one at its start or end is a speck (`.8.00`, `≥.98.00%`,
@@ -90,3 +92,8 @@ def pair_quotes(text: str) -> str:
     for k, i in enumerate(marks):
         chars[i] = "“" if k % 2 == 0 else "”"
     return "".join(chars)
+
+
+def uniform_reading(text: str, confidence: float) -> Reading:
+    """A reading from an engine without per-character scores: every character gets the line's confidence."""
+    return Reading(text, confidence, tuple(CharReading(ch, confidence) for ch in text))

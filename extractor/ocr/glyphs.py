@@ -7,6 +7,8 @@ import numpy as np
 # What the recogniser makes of a lone comparison sign (and the signs themselves, which it also swaps).
 LOOKALIKES = frozenset("2zZ≥≤><7")
 _BARRED = {">": "≥", "<": "≤"}
+# What the recogniser makes of a double bar (═ read as = or 一).
+_FLAT_LOOKALIKES = frozenset("=一二")
 
 
 def _binary(crop: np.ndarray) -> np.ndarray | None:
@@ -104,12 +106,39 @@ def _slanted_bar(mask: np.ndarray) -> bool:
     return upper.size > 0 and lower.size > 0 and lower.mean() >= 1.25 * upper.mean()
 
 
+def _bars(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of inked rows (top, bottom+1): an `=` has two, a `一` one."""
+    rows = mask.any(axis=1).astype(np.int8)
+    edges = np.diff(np.r_[0, rows, 0])
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def equals_sign(crop: np.ndarray, em: float) -> str | None:
+    """`═` (a full-width double bar) or `=` when the glyph is two flat bars, told apart by width (`em`: text height).
+
+    Measured on the three print faces and at 130–300 dpi: ═ spans 0.6–1.0 em, = and ﹦ 0.28–0.5 em; both are
+    less than 0.35 em tall. A 二 is as wide as ═ but 0.7 em tall.
+    """
+    mask = _ink(crop)
+    if mask is None or em <= 0:
+        return None
+    h, w = mask.shape
+    bars = _bars(mask)
+    if len(bars) != 2 or h > 0.4 * em or w < 2 * h * 0.8:
+        return None
+    # Each bar is flat: its rows span most of the glyph's width.
+    for top, bottom in bars:
+        if mask[top:bottom].any(axis=0).sum() < 0.8 * w:
+            return None
+    return "═" if w >= 0.56 * em else "="
+
+
 def comparison_sign(crop: np.ndarray) -> str | None:
-    """`≥`, `≤`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
+    """`≥`, `≤`, `≧`, `≦`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
 
     A sign with a bar (≥, ≤) is a chevron above a flat bottom stroke that spans the glyph; a `2` also has a flat
     bottom, but its top is an arc across the glyph, not the end of an arm on one side, and a `z` or `7` starts
-    with a full-width stroke.
+    with a full-width stroke. A second bar above the first, apart from it, makes ≧ / ≦.
     """
     mask = _ink(crop)
     if mask is None:
@@ -126,7 +155,17 @@ def comparison_sign(crop: np.ndarray) -> str | None:
     while bar_top > 0 and wide[bar_top - 1]:
         bar_top -= 1
     bar_rows = h - bar_top
+    double = False
     if 0 < bar_rows <= max(2, h * 0.35) and bar_top >= h * 0.5:
+        # A blank gap, then a second flat bar: the double-barred ≧ / ≦.
+        gap_end = bar_top
+        while gap_end > 0 and not mask[gap_end - 1].any():
+            gap_end -= 1
+        second = gap_end
+        while second > 0 and wide[second - 1]:
+            second -= 1
+        if bar_top - gap_end >= 1 and 0 < gap_end - second <= max(2, h * 0.2) and second >= h * 0.3:
+            double, bar_top = True, second
         above = mask[:bar_top]
         rows = np.flatnonzero(above.any(axis=1))
         if rows.size == 0:
@@ -138,7 +177,7 @@ def comparison_sign(crop: np.ndarray) -> str | None:
         if chevron.shape[1] < 0.6 * w:
             return None
         sign = _chevron(chevron)
-        return {">": "≥", "<": "≤"}.get(sign or "")
+        return ({">": "≧", "<": "≦"} if double else {">": "≥", "<": "≤"}).get(sign or "")
     if _slanted_bar(mask):
         return "≥"
     if _slanted_bar(mask[:, ::-1]):
@@ -146,21 +185,30 @@ def comparison_sign(crop: np.ndarray) -> str | None:
     return _chevron(mask)
 
 
-def sign_checked(text: str, crop: np.ndarray) -> str:
+def sign_checked(text: str, crop: np.ndarray, em: float = 0.0, doubtful: bool = False) -> str:
     """A lone glyph's reading, corrected to the comparison sign its shape shows when the reading is a look-alike.
 
-    Only ever trades a look-alike (`2`, `z`, `7`, an empty reading) for a sign, or a bare `>` for a barred `≥`:
-    a recognised sign is never replaced by a weaker shape guess (a slanted-bar ⩾ can look like a bare `>`).
+    Only ever trades a look-alike (`2`, `z`, `7`, an empty reading, any lone reading the recogniser doubted) for a
+    sign, a bare `>` for a barred `≥`, or `=` / `一` for the double bar its width shows (═ is full-width): a
+    recognised sign is never replaced by a weaker shape guess (a slanted-bar ⩾ can look like a bare `>`).
     """
     reading = text.strip()
-    if len(reading) > 1 or (reading and reading not in LOOKALIKES) or crop.size == 0:
+    if len(reading) > 1 or crop.size == 0:
         return text
     if crop.shape[1] > crop.shape[0] * 2.2:
         return text  # more than one glyph's width: not a lone sign
+    if em > 0 and (not reading or reading in _FLAT_LOOKALIKES):
+        flat = equals_sign(crop, em)
+        if flat is not None and (flat == "═" or reading in ("", "一")):
+            return flat
+    if reading and reading not in LOOKALIKES and not (doubtful and reading.isascii() and reading.isalpha()):
+        return text
     sign = comparison_sign(crop)
     if sign is None or sign == reading:
         return text
-    if reading in ("≥", "≤") or (reading in _BARRED and sign != _BARRED[reading]):
+    if reading in ("≥", "≤", "≧", "≦") and sign not in ("≧", "≦"):
+        return text
+    if reading in _BARRED and sign not in (_BARRED[reading], {">": "≧", "<": "≦"}[reading]):
         return text
     return sign
 
@@ -195,3 +243,36 @@ def leading_sign_checked(text: str, crop: np.ndarray) -> str:
     if reading[0] in _BARRED:
         return sign + reading[1:] if sign == _BARRED[reading[0]] else text
     return sign + reading
+
+
+# What the recogniser makes of a lone slash (a cell printed `/` for "nothing"): 1, l, I, |.
+_STROKES = frozenset("1lI|/")
+
+
+def stroke_slope(crop: np.ndarray) -> float | None:
+    """How far a lone stroke leans: the x-shift of its ink per row (`/` ≈ −0.35…−0.5, `1` ≈ 0…0.1)."""
+    mask = _ink(crop)
+    if mask is None or mask.shape[0] < 6:
+        return None
+    rows = np.flatnonzero(mask.any(axis=1))
+    centres = np.array([np.flatnonzero(mask[r]).mean() for r in rows])
+    return float(np.polyfit(rows.astype(float), centres, 1)[0])
+
+
+def slash_checked(text: str, crop: np.ndarray) -> str:
+    """A lone stroke read as `1` (or l, I, |) that leans like a slash is `/`; a `/` that stands upright is `1`.
+
+    Measured on the three print faces at 120–300 dpi, sharp and blurred: `/` leans −0.34…−0.50, `1`, l, I, |
+    −0.02…+0.10; between −0.25 and −0.12 the shape decides nothing.
+    """
+    reading = text.strip()
+    if len(reading) != 1 or reading not in _STROKES or crop.size == 0:
+        return text
+    slope = stroke_slope(crop)
+    if slope is None:
+        return text
+    if slope <= -0.25:
+        return "/"
+    if slope >= -0.12 and reading == "/":
+        return "1"
+    return text

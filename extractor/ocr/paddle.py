@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from extractor.errors import ConfigurationError
-from extractor.ocr.base import OcrLine
+from extractor.ocr.base import OcrLine, uniform_reading
+from extractor.ocr.reading import Reading
 
 HOW_TO = ("install the extra (pip install 'perf-form-extractor[paddle]') and put PaddleOCR inference models in a "
           "folder with det/ and rec/ sub-folders (e.g. PP-OCRv5_mobile_det and PP-OCRv5_mobile_rec, each with "
@@ -44,12 +45,12 @@ class PaddleEngine:
         self._rec: Any = TextRecognition(model_dir=str(rec))
         self.name = "paddle"
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """Recognition only, on single-line crops."""
         images = [np.repeat(c[:, :, None], 3, axis=2) if c.ndim == 2 else c for c in crops]
         out = []
         for res in self._rec.predict(images, batch_size=8):
-            out.append((str(res["rec_text"]), float(res["rec_score"])))
+            out.append(uniform_reading(str(res["rec_text"]), float(res["rec_score"])))
         return out
 
     def read(self, image: np.ndarray) -> list[OcrLine]:

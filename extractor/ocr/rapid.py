@@ -13,6 +13,7 @@ import numpy as np
 
 from extractor.errors import ConfigurationError
 from extractor.ocr.base import OcrLine, aspect_batches
+from extractor.ocr.reading import Reading, ctc_readings
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ class RapidEngine:
         self.models = models
         self.batch = batch
         self.name = f"rapid-{models}"
-        self._ocr, model_path, self._decode = self._load(models)
+        self._ocr, model_path, self._characters = self._load(models)
         self._rec_session = _session(model_path, threads)
 
     @staticmethod
-    def _load(models: str) -> tuple[Any, Path, Callable[..., list[tuple[str, float]]]]:
+    def _load(models: str) -> tuple[Any, Path, list[str]]:
         if models == "v4":
             try:
                 import rapidocr_onnxruntime
@@ -42,7 +43,7 @@ class RapidEngine:
             ocr = RapidOCR(print_verbose=False)
             rec = ocr.text_rec
             path = Path(rapidocr_onnxruntime.__file__).parent / "models" / "ch_PP-OCRv4_rec_infer.onnx"
-            return ocr, path, lambda preds: rec.postprocess_op(preds)
+            return ocr, path, list(rec.postprocess_op.character)
         if models == "v6":
             try:
                 import rapidocr
@@ -53,18 +54,18 @@ class RapidEngine:
             ocr._load_rec_model()
             rec = ocr.text_rec
             path = Path(rapidocr.__file__).parent / "models" / "PP-OCRv6_rec_small.onnx"
-            return ocr, path, lambda preds: rec.postprocess_op(preds)[0]
+            return ocr, path, list(rec.postprocess_op.character)
         raise ConfigurationError(f"unknown RapidOCR model set {models!r} (v4 or v6)", models=models)
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """Recognise single-line crops in batches of similar width (no detection, no angle classifier)."""
-        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        results: list[Reading] = [Reading("", 0.0)] * len(crops)
         ratios = [max(MIN_RATIO, c.shape[1] / max(1, c.shape[0])) for c in crops]
         for batch in aspect_batches(ratios, self.batch):
             width = math.ceil(REC_HEIGHT * max(ratios[i] for i in batch))
             tensor = np.stack([_normalise(crops[i], width) for i in batch])
-            for i, (text, score) in zip(batch, self._decode(self._rec_session(tensor)), strict=True):
-                results[i] = (text, float(score))
+            for i, reading in zip(batch, ctc_readings(self._rec_session(tensor), self._characters), strict=True):
+                results[i] = reading
         return results
 
     def read(self, image: np.ndarray) -> list[OcrLine]:

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from extractor.errors import ConfigurationError
-from extractor.ocr.base import OcrLine
+from extractor.ocr.base import OcrLine, uniform_reading
+from extractor.ocr.reading import Reading
 
 _LINE_H = 48  # crops are scaled to this height: Tesseract reads best with ~30 px glyphs
 _GAP = 24
@@ -54,7 +55,7 @@ class TesseractEngine:
         return self._tess.image_to_data(image, lang=self.lang, config=f"--psm {psm}",
                                         output_type=self._tess.Output.DICT)
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """Recognise single-line crops: stacked one under another, read once, words mapped back by position."""
         import cv2
 
@@ -81,7 +82,7 @@ class TesseractEngine:
             ws.sort()
             text = _CJK_GAP.sub("", " ".join(w for _, w, _ in ws))
             confs = [c for _, _, c in ws if c >= 0]
-            out.append((text, min(confs) / 100 if confs else 0.0))
+            out.append(uniform_reading(text, min(confs) / 100 if confs else 0.0))
         return out
 
     def read(self, image: np.ndarray) -> list[OcrLine]:

@@ -244,6 +244,8 @@ class FieldSource(BaseModel):
     alignment: Alignment | None = None
     note: str | None = None
     repair: dict[str, Any] | None = Field(default=None, description="label repair evidence: canonical, method, distance")
+    confidence: float | None = Field(default=None, description="OCR: the recogniser's probability of the value's "
+                                     "weakest character (None: not read by OCR)")
 
 
 class Provenance(BaseModel):

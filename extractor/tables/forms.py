@@ -9,7 +9,7 @@ import numpy as np
 
 from extractor.domain.text import norm_key
 from extractor.layout import BBox, Cell, Grid, SourceKind
-from extractor.tables.grid import Glyph, Table, TableCell, join_line
+from extractor.tables.grid import Glyph, Table, TableCell, join_line_doubts
 
 _TITLE = "绩效自评表"
 _PROJECT = "项目名称"
@@ -55,8 +55,9 @@ def _free_row(page: PageLayout, line: list[Glyph]) -> _Row:
     for i, piece in enumerate(pieces):
         bbox: BBox = (piece[0].bbox[0], min(g.bbox[1] for g in piece), piece[-1].bbox[2], max(g.bbox[3] for g in piece))
         confs = [g.confidence for g in piece if g.confidence is not None]
-        cells.append((TableCell(row=0, col=i, row_span=1, col_span=1, bbox=bbox, text=join_line(piece),
-                                confidence=min(confs) if confs else None), None))
+        text, doubts = join_line_doubts(piece)
+        cells.append((TableCell(row=0, col=i, row_span=1, col_span=1, bbox=bbox, text=text,
+                                confidence=min(confs) if confs else None, doubts=doubts), None))
     return _Row(page.number, min(g.bbox[1] for g in line), cells, page.kind)
 
 
@@ -176,7 +177,8 @@ def to_grid(rows: list[_Row]) -> Grid:
             cells.append(Cell(id=f"p{row.page}r{page_rows[row.page]}c{col + 1}", text=cell.text, row=r, col=col,
                               row_span=span_rows, col_span=span_cols, page=row.page,
                               bbox=tuple(round(v, 2) for v in cell.bbox),  # type: ignore[arg-type]
-                              confidence=cell.confidence))
+                              confidence=cell.confidence, doubts=cell.doubts, agreed=cell.agreed,
+                              second=cell.second, unread=cell.unread))
         out.append(cells)
     kind = SourceKind.OCR if SourceKind.OCR in kinds else SourceKind.PDF_TEXT
     return Grid(kind=kind, rows=out, pages=sorted({row.page for row in rows}))

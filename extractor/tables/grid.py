@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from extractor.layout import BBox
+from extractor.layout import BBox, Doubt
 from extractor.tables.lines import Segment
 
 
@@ -20,6 +20,7 @@ class Glyph:
     text: str
     bbox: BBox
     confidence: float | None = None
+    doubts: list[Doubt] = field(default_factory=list)  # OCR: uncertain characters (positions in `text`)
 
     @property
     def cx(self) -> float:
@@ -45,6 +46,10 @@ class TableCell:
     bbox: BBox
     text: str = ""
     confidence: float | None = None
+    doubts: list[Doubt] = field(default_factory=list)  # OCR: uncertain characters (positions in `text`)
+    agreed: bool | None = None  # OCR: a second reading gave the same text (None: read once)
+    second: str | None = None  # OCR: the second reading's text where it differed
+    unread: bool = False  # OCR: ink the recogniser could not read
 
 
 @dataclass
@@ -200,14 +205,21 @@ def _mean_cy(line: list[Glyph]) -> float:
 
 def join_line(line: list[Glyph], space_ratio: float = 0.35) -> str:
     """A line's text; a gap wider than a third of the glyph height reads as a space."""
+    return join_line_doubts(line, space_ratio)[0]
+
+
+def join_line_doubts(line: list[Glyph], space_ratio: float = 0.35) -> tuple[str, list[Doubt]]:
+    """A line's text and its glyphs' doubts moved to their place in it."""
     out = ""
+    doubts: list[Doubt] = []
     prev: Glyph | None = None
     for g in line:
         if prev is not None and g.bbox[0] - prev.bbox[2] > space_ratio * max(g.height, prev.height):
             out += " "
+        doubts += [d.model_copy(update={"at": d.at + len(out)}) for d in g.doubts]
         out += g.text
         prev = g
-    return out
+    return out, doubts
 
 
 def _char_width(ch: str) -> float:

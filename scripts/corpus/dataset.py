@@ -52,6 +52,7 @@ class Options:
     forms_per_export: int = 10
     max_forms_per_pdf: int = 3
     dpi: tuple[int, int] = (150, 300)
+    harsh: bool = False  # fax-grade scans (scan-trust bounds) instead of an office scanner's
     mess: bool = True
     gbk_share: float = 0.2
     fonts: tuple[str, ...] = pdf.FONTS
@@ -189,7 +190,7 @@ def _render(out: Path, kind: str, stem: str, layouts: list[FormLayout], rng: ran
         if kind in ("scan", "image"):
             scanned = scan.scan_pages(data, nrng, options.dpi,
                                       [text for text, form_pages in zip(seal_texts, pages_of, strict=True)
-                                       for _ in form_pages])
+                                       for _ in form_pages], harsh=options.harsh)
             meta["scan"] = [params.to_dict() for _, params in scanned]
             if kind == "scan":
                 data = scan.to_pdf(scanned)

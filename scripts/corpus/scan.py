@@ -32,14 +32,33 @@ class ScanParams:
     jpeg_quality: int
     color: bool
     seal: bool = False  # a red 公章 stamped in the free space under the table (never over a value)
+    specks: int = -1  # dust specks; -1: the office default (0–24)
 
     def to_dict(self) -> dict[str, float | int | bool]:
-        """JSON-friendly."""
-        return asdict(self)
+        """JSON-friendly (an office page's manifest entry stays as it was before `specks` existed)."""
+        out = asdict(self)
+        if self.specks < 0:
+            del out["specks"]
+        return out
 
 
-def draw_params(rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300)) -> ScanParams:
-    """Random degradation within the brief's bounds (±2.5°, 150–300 dpi)."""
+def draw_params(rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300), harsh: bool = False) -> ScanParams:
+    """Random degradation within the brief's bounds (±2.5°, 150–300 dpi), or a fax-grade archive page.
+
+    Harsh (the scan-trust issue's bounds): 120–200 dpi, 1.5–4° either way, JPEG 20–45, 100–400 specks.
+    """
+    if harsh:
+        return ScanParams(
+            dpi=int(rng.choice(np.arange(120, 201, 10))),
+            angle=round(float(rng.uniform(1.5, 4.0) * rng.choice((-1, 1))), 2),
+            blur=round(float(rng.uniform(0.3, 1.2)), 2),
+            noise=round(float(rng.uniform(6.0, 16.0)), 1),
+            light=round(float(rng.uniform(0.1, 0.4)), 2),
+            jpeg_quality=int(rng.integers(20, 46)),
+            color=bool(rng.random() < 0.3),
+            seal=bool(rng.random() < 0.4),
+            specks=int(rng.integers(100, 401)),
+        )
     return ScanParams(
         dpi=int(rng.choice(np.arange(dpi_range[0], dpi_range[1] + 1, 25))),
         angle=round(float(rng.uniform(-2.5, 2.5)), 2),
@@ -136,7 +155,7 @@ def degrade(image: np.ndarray, params: ScanParams, rng: np.random.Generator) -> 
     del shade
     out += rng.standard_normal(size=out.shape, dtype=np.float32) * np.float32(params.noise)
     # A few dust specks.
-    for _ in range(int(rng.integers(0, 25))):
+    for _ in range(params.specks if params.specks >= 0 else int(rng.integers(0, 25))):
         y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
         cv2.circle(out, (x, y), int(rng.integers(1, 3)), (60, 60, 60) if out.ndim == 3 else 60, -1)
     return np.clip(out, 0, 255).astype(np.uint8)
@@ -150,7 +169,7 @@ def jpeg(image: np.ndarray, quality: int) -> bytes:
 
 
 def scan_pages(pdf: bytes, rng: np.random.Generator, dpi_range: tuple[int, int] = (150, 300),
-               seal_texts: list[str] | None = None) -> list[tuple[bytes, ScanParams]]:
+               seal_texts: list[str] | None = None, harsh: bool = False) -> list[tuple[bytes, ScanParams]]:
     """Every page of a born-digital PDF as a degraded JPEG with the parameters used.
 
     `seal_texts[i]` is the name on page i's seal (a page gets one when the dice say so and there is room).
@@ -158,7 +177,7 @@ def scan_pages(pdf: bytes, rng: np.random.Generator, dpi_range: tuple[int, int] 
     doc = pymupdf.open(stream=pdf, filetype="pdf")
     pages = []
     for number, page in enumerate(doc):
-        params = draw_params(rng, dpi_range)
+        params = draw_params(rng, dpi_range, harsh)
         image = rasterise(page, params.dpi)
         text = seal_texts[number] if seal_texts and number < len(seal_texts) else None
         radius_pt = float(rng.uniform(36.0, 46.0))  # a 2.5–3.2 cm seal

@@ -9,7 +9,7 @@ import pytest
 
 pymupdf = pytest.importorskip("pymupdf")
 
-from extractor.ocr.glyphs import comparison_sign  # noqa: E402
+from extractor.ocr.glyphs import comparison_sign, equals_sign  # noqa: E402
 from scripts.corpus.pdf import FONT_FILES, font  # noqa: E402
 
 FACES = [name for name, path in FONT_FILES.items() if path is None or path.exists()]
@@ -51,3 +51,27 @@ def test_no_other_character_passes_for_a_sign(face: str, dpi: int, blur: bool) -
 def test_blank_or_flat_crops_are_not_signs() -> None:
     assert comparison_sign(np.full((30, 30), 255, np.uint8)) is None
     assert comparison_sign(np.zeros((0, 0), np.uint8)) is None
+
+
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+def test_double_barred_signs_are_told_from_single_barred(face: str, dpi: int) -> None:
+    # Yunnan's forms print ≧ / ≦; the recogniser reads them as W, M or ≥ (tests/unit/test_scan_trust.py).
+    got = {ch: comparison_sign(_glyph(ch, face, dpi, blur=False)) for ch in "≧≦≥≤"}
+    assert got == {"≧": "≧", "≦": "≦", "≥": "≥", "≤": "≤"}
+
+
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+@pytest.mark.parametrize("blur", [False, True])
+def test_a_double_bar_is_named_only_when_its_width_says_which(face: str, dpi: int, blur: bool) -> None:
+    em = 9.5 * dpi / 72
+    named = {ch: equals_sign(_glyph(ch, face, dpi, blur), em) for ch in ["═", "=", "﹦", "一", "二", "—", "-", "三", "≡"]}
+    # Never a wrong name: ═ is ═ or unknown, = and ﹦ (the same under NFKC) are = or unknown, the rest unknown.
+    assert named["═"] in ("═", None) and named["="] in ("=", None) and named["﹦"] in ("=", None)
+    assert {ch: v for ch, v in named.items() if ch not in "═=﹦" and v is not None} == {}
+
+
+def test_a_full_width_double_bar_is_read_as_such_in_every_face_at_300_dpi() -> None:
+    assert {face: equals_sign(_glyph("═", face, 300, blur=False), 9.5 * 300 / 72) for face in FACES} == \
+        {face: "═" for face in FACES}
