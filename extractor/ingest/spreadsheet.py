@@ -23,6 +23,9 @@ from extractor.settings import Settings
 
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]{1,3}\d+)(?::([A-Z]{1,3}\d+))?\"")
 _A1 = re.compile(r"([A-Z]{1,3})(\d+)")
+# A cell holding a value: <c r="B7" …><v>…</v> or an inline string; a styled empty cell has neither.
+_VALUE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"[A-Z]{1,3}(\d+)\"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*<"
+                         rb"/(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b")
 _BLANK_RUN = 3  # blank rows outside merged ranges kept in a row; more say nothing a form needs
 
 
@@ -154,12 +157,17 @@ def read_xlsx_sheets(data: bytes, settings: Settings) -> tuple[list[Sheet], dict
                 continue
             sheet = Sheet(title=ws.title)
             path = getattr(ws, "_worksheet_path", None)
+            last: int | None = None
             if path:
                 try:
-                    sheet.merges = _xlsx_merges(package.read(path.lstrip("/")))
+                    raw = package.read(path.lstrip("/"))
                 except CorruptDocumentError:
                     sheet.notes.append("merged ranges could not be read")
-            _stream_xlsx(ws, sheet, settings)
+                else:
+                    sheet.merges = _xlsx_merges(raw)
+                    last = _last_value_row(raw, sheet.merges)
+                    del raw
+            _stream_xlsx(ws, sheet, settings, last)
             sheets.append(sheet)
     finally:
         book.close()
@@ -168,10 +176,23 @@ def read_xlsx_sheets(data: bytes, settings: Settings) -> tuple[list[Sheet], dict
     return sheets, meta
 
 
-def _stream_xlsx(ws: Any, sheet: Sheet, settings: Settings) -> None:
+def _last_value_row(raw: bytes, merges: list[tuple[int, int, int, int]]) -> int | None:
+    """The last row holding a value (the used range ends there), found by a scan of the sheet's XML; None when
+    the cells carry no references to scan by. Rows below it — a million empty styled rows — are never parsed."""
+    last = 0
+    for m in _VALUE_CELL.finditer(raw):
+        last = max(last, int(m.group(1)))
+    if not last and b"<v>" in raw:
+        return None
+    return max([last, *(r0 for r0, _, _, _ in merges)]) if last or merges else 0
+
+
+def _stream_xlsx(ws: Any, sheet: Sheet, settings: Settings, last: int | None = None) -> None:
     ws.reset_dimensions()  # the <dimension> a file claims (A1:XFD1048576) is not trusted: rows as they come
+    if last == 0:
+        return
     seen = 0
-    for row in ws.iter_rows():
+    for row in ws.iter_rows(max_row=last):
         seen += 1
         if seen > settings.max_sheet_rows:
             sheet.truncated = True
