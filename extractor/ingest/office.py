@@ -8,6 +8,7 @@ file, an OpenDocument or PowerPoint file, a plain zip, RAR, 7z …) is refused n
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -169,6 +170,39 @@ def read_office(data: bytes, kind: DocumentKind, settings: Settings) -> tuple[li
         return read_docx(convert(data, "doc", "docx", settings), settings), meta
     refuse(data)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check(data: bytes, kind: DocumentKind, settings: Settings) -> None:
+    """What an upload service can check before keeping a file, without reading its forms: the container's limits
+    and safety, encryption, and that this installation can read the kind at all (LibreOffice for .doc/.wps)."""
+    if kind is DocumentKind.UNSUPPORTED:
+        refuse(data)
+    if kind in (DocumentKind.DOCX, DocumentKind.XLSX, DocumentKind.OFD):
+        from extractor.ingest.containers import open_package
+
+        open_package(data, settings, kind.value)
+    elif kind is DocumentKind.HTML:
+        from extractor.ingest.html_tables import decode_html
+
+        decode_html(data)
+    elif kind in (DocumentKind.DOC, DocumentKind.WPS):
+        if _word_encrypted(data):
+            raise EncryptedDocumentError("the Word document is password-protected")
+        from extractor.ingest.libreoffice import soffice_path
+
+        soffice_path(settings)
+    elif kind in (DocumentKind.XLS, DocumentKind.ET):
+        import xlrd
+
+        try:
+            xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO()).release_resources()
+        except xlrd.XLRDError as exc:
+            if "encrypt" in str(exc).lower():
+                raise EncryptedDocumentError("the workbook is password-protected") from exc
+            if kind is DocumentKind.XLS:
+                raise CorruptDocumentError(f"the workbook cannot be read: {exc}") from exc
+        except Exception as exc:  # xlrd raises struct.error, IndexError … on damaged files
+            raise CorruptDocumentError(f"the workbook cannot be read: {type(exc).__name__}: {exc}") from exc
 
 
 def load(data: bytes, *, kind: DocumentKind, sha256: str, settings: Settings) -> LoadedDocument:

@@ -79,7 +79,13 @@ class _Walker:
                     if cells:
                         self.rows.append(SourceRow(cells, tabular=False))
             elif tag == f"{W}tbl":
-                self.table(child)
+                if depth < _MAX_DEPTH and child.find(f"{W}tr/{W}tc/{W}tbl") is not None:
+                    # A layout table (tables inside its cells, as a page saved from a web CMS has): its cells are
+                    # regions of the document, read in order.
+                    for tc in child.iterfind(f"{W}tr/{W}tc"):
+                        self.body(tc, depth + 1)
+                else:
+                    self.table(child)
             elif tag in (f"{W}sdt", f"{W}sdtContent", f"{W}customXml", f"{W}smartTag") and depth < _MAX_DEPTH:
                 content = child.find(f"{W}sdtContent") if tag == f"{W}sdt" else child
                 if content is not None:
