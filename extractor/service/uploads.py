@@ -116,8 +116,10 @@ def _check_office(path: Path, name: str, settings: ServiceSettings) -> tuple[Doc
     try:
         check(data, kind, settings)
     except ExtractorError as exc:
-        raise UploadRejected(_OFFICE_STATUS.get(exc.code, 422), exc.code, f"{name}: {exc.message}", filename=name,
-                             **exc.details) from exc
+        # The API's own code for a type it cannot take stays UNSUPPORTED_MEDIA_TYPE (the reader's code as reason).
+        code = "UNSUPPORTED_MEDIA_TYPE" if _OFFICE_STATUS.get(exc.code) == 415 else exc.code
+        raise UploadRejected(_OFFICE_STATUS.get(exc.code, 422), code, f"{name}: {exc.message}", filename=name,
+                             reason=exc.code, **{k: v for k, v in exc.details.items() if k != "reason"}) from exc
     return kind, None
 # --- end issue 14 -----------------------------------------------------------------------------------------------------
 
