@@ -35,6 +35,8 @@ app = typer.Typer(name="extractor", help="财政项目支出绩效自评表 → 
 err = Console(stderr=True)
 
 SUPPORTED_SUFFIXES = {".txt", ".tsv", ".csv", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+SUPPORTED_SUFFIXES |= {".html", ".htm", ".shtml", ".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et",
+                       ".ofd"}  # issue 14 (formats)
 
 
 class OutputFormat(StrEnum):

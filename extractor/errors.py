@@ -63,7 +63,7 @@ class UnsupportedTemplateError(DocumentLoadError):
 
 
 class EncryptedDocumentError(DocumentLoadError):
-    """The PDF is password-protected."""
+    """The document is password-protected (PDF, Office, OFD)."""
 
     code = "ENCRYPTED_DOCUMENT"
 
@@ -78,6 +78,12 @@ class ResourceLimitError(DocumentLoadError):
     """The document exceeds a configured limit (pages, pixels, bytes)."""
 
     code = "RESOURCE_LIMIT"
+
+
+class UnsafeDocumentError(DocumentLoadError):
+    """The document holds constructs that attack parsers (XML entity declarations): refused, never parsed."""
+
+    code = "UNSAFE_DOCUMENT"
 
 
 class ConfigurationError(ExtractorError):

@@ -16,6 +16,10 @@ class SourceKind(StrEnum):
     TEXT_EXPORT = "text_export"
     PDF_TEXT = "pdf_text"
     OCR = "ocr"
+    HTML = "html"  # a web page's tables (ingest/html_tables.py)
+    WORD = "word"  # a Word document's tables (.docx; .doc/.wps through LibreOffice)
+    SPREADSHEET = "spreadsheet"  # a workbook's sheets (.xlsx, .xls, .et)
+    OFD = "ofd"  # an OFD document's text objects with positions, read like a PDF text layer
 
 
 class Token(BaseModel):

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     max_pages: int = 300
     max_image_pixels: int = 60_000_000
     document_timeout_s: float = 600.0
+    # Office packages and web pages (ingest/containers.py): zip bombs, huge sheets, converters that hang.
+    max_archive_members: int = Field(default=2000, description="members of a .docx/.xlsx/OFD zip package")
+    max_unpacked_bytes: int = Field(default=256 * 1024 * 1024, description="bytes a package may inflate to, in all")
+    max_member_bytes: int = Field(default=128 * 1024 * 1024, description="bytes one package member may inflate to")
+    max_sheet_rows: int = Field(default=200_000, description="rows of one sheet read before reading stops")
+    max_table_cells: int = Field(default=500_000, description="table cells of one HTML page or Word document")
+    soffice: str = Field(default="soffice", description="LibreOffice's program, for .doc/.wps/.et")
+    soffice_timeout_s: float = Field(default=120.0, description="one LibreOffice conversion")
 
     # LLM (any OpenAI-compatible endpoint).
     llm_base_url: str | None = None

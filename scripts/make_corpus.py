@@ -17,6 +17,7 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `scripts.corpus` importable
 
 from scripts.corpus.dataset import KINDS, Options, generate  # noqa: E402
+from scripts.corpus.formats import FORMATS  # noqa: E402
 from scripts.corpus.layouts import LAYOUTS  # noqa: E402
 from scripts.corpus.model import FAMILIES  # noqa: E402
 from scripts.corpus.pdf import FONTS, MissingFontError  # noqa: E402
@@ -59,6 +60,8 @@ def main(
                                                    "taken in turn")] = "tsv",
     traditional: Annotated[float, typer.Option(help="share of text exports converted to Traditional characters "
                                                     "(OpenCC s2t)")] = 0.0,
+    formats: Annotated[str, typer.Option(help=f"comma-separated document formats besides the kinds: {','.join(FORMATS)} "
+                                              "(xls, doc, wps, et only where LibreOffice is installed; default: none)")] = "",
 ) -> None:
     """Generate a corpus under OUTPUT."""
     options = Options(
@@ -68,6 +71,7 @@ def main(
         layouts=_csv(layouts, LAYOUTS, "layouts"), forms_per_export=forms_per_export, dpi=(dpi_min, dpi_max), harsh=harsh,
         mess=not clean_exports, fonts=_csv(fonts, FONTS, "fonts"), families=_csv(families, FAMILIES, "families"),
         text_layouts=_csv(text_layouts, TEXT_LAYOUTS, "text layouts"), traditional=traditional,
+        formats=_csv(formats, FORMATS, "formats"),
     )
     start = time.perf_counter()
     command = " ".join(["python scripts/make_corpus.py", *(a for a in _without_output(sys.argv[1:]))])
@@ -87,7 +91,7 @@ def _count(value: str) -> int | dict[str, int]:
         if "=" not in value:
             return int(value)
         pairs = dict(item.split("=", 1) for item in value.split(",") if item.strip())
-        _csv(",".join(pairs), KINDS, "kinds")
+        _csv(",".join(pairs), KINDS + FORMATS, "kinds")
         return {kind.strip(): int(n) for kind, n in pairs.items()}
     except ValueError as exc:
         raise typer.BadParameter(f"--count {value!r}: {exc}") from exc

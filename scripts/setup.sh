@@ -9,8 +9,8 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # Debian packages the tests use (real Tesseract, PostgreSQL, CJK fonts for the corpus, Chromium for the
-# review-page test); installed only when missing.
-DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql tesseract-ocr tesseract-ocr-chi-sim chromium}"
+# review-page test, LibreOffice for .doc/.wps/.et); installed only when missing.
+DEV_APT_PACKAGES="${DEV_APT_PACKAGES:-fonts-arphic-uming fonts-wqy-zenhei postgresql tesseract-ocr tesseract-ocr-chi-sim chromium libreoffice-core libreoffice-writer libreoffice-calc}"
 
 apt_install() {
   local missing=()
@@ -38,7 +38,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q --upgrade pip
 fi
 
-EXTRAS="pdf,llm,db,service,eval"
+EXTRAS="pdf,office,llm,db,service,eval"
 [ "$MODE" = "dev" ] && EXTRAS="$EXTRAS,tesseract,rapid6,dev,ray"
 # Re-install only when the dependency list or the mode changed.
 STAMP="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-$MODE"

@@ -19,7 +19,10 @@ _REPO = Path(extractor.__file__).resolve().parent.parent
 SEARCH_ROOTS = (Path("eval/datasets"), _REPO / "eval" / "datasets", _REPO / "tests" / "data")
 _KIND_BY_SUFFIX = {".txt": "text_export", ".tsv": "text_export", ".csv": "text_export", ".pdf": "pdf",
                    ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image",
-                   ".bmp": "image", ".webp": "image"}
+                   ".bmp": "image", ".webp": "image",
+                   # issue 14 (formats): a format is its own kind, as the corpus generator names it
+                   ".html": "html", ".htm": "html", ".docx": "docx", ".xlsx": "xlsx", ".xls": "xls", ".doc": "doc",
+                   ".wps": "wps", ".et": "et", ".ofd": "ofd"}
 
 
 class DatasetError(ExtractorError):

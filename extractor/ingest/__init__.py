@@ -1,1 +1,1 @@
-"""Readers: turn a file into grids of cells (text export) or pages (PDF, image)."""
+"""Readers: turn a file into grids of cells (text export; web pages, Word, Excel, OFD) or pages (PDF, image)."""

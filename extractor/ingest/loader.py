@@ -19,8 +19,20 @@ class DocumentKind(StrEnum):
     TEXT_EXPORT = "text_export"
     PDF = "pdf"
     IMAGE = "image"
+    # --- issue 14 (formats): read by extractor/ingest/office.py -------------------------------------------------
+    HTML = "html"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    XLS = "xls"
+    DOC = "doc"
+    WPS = "wps"
+    ET = "et"
+    OFD = "ofd"
+    UNSUPPORTED = "unsupported"  # a container no reader takes (encrypted Office, OpenDocument, zip …): refused
+    # --- end issue 14 ---------------------------------------------------------------------------------------------
 
 
+_OFFICE_KINDS = frozenset({"html", "docx", "xlsx", "xls", "doc", "wps", "et", "ofd", "unsupported"})  # issue 14
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 
 
@@ -43,6 +55,13 @@ def sniff(data: bytes) -> DocumentKind:
         return DocumentKind.PDF
     if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         return DocumentKind.IMAGE
+    # --- issue 14 (formats): office files, web pages and OFD by their content ----------------------------------
+    from extractor.ingest.office import sniff_office
+
+    office = sniff_office(data)
+    if office is not None:
+        return office
+    # --- end issue 14 ---------------------------------------------------------------------------------------------
     return DocumentKind.TEXT_EXPORT
 
 
@@ -75,6 +94,15 @@ def load_bytes(data: bytes, settings: Settings) -> LoadedDocument:
 
         grids, encoding = read_text_export(data)
         return LoadedDocument(kind=kind, sha256=digest, size=len(data), grids=grids, meta={"encoding": encoding})
+    # --- issue 14 (formats) -----------------------------------------------------------------------------------------
+    if kind.value in _OFFICE_KINDS:
+        try:
+            from extractor.ingest import office
+        except ImportError as exc:  # pragma: no cover - the office extra is not installed
+            raise UnsupportedFormatError(
+                f"{kind.value} input needs the office extra: pip install 'perf-form-extractor[office]'") from exc
+        return office.load(data, kind=kind, sha256=digest, settings=settings)
+    # --- end issue 14 ---------------------------------------------------------------------------------------------
     try:
         from extractor.ingest import pages as page_reader
     except ImportError as exc:  # the PDF/OCR extra is not installed

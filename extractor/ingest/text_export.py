@@ -54,7 +54,9 @@ def _utf16_without_bom(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     cjk = sum(1 for ch in text[:2000] if "\u4e00" <= ch <= "\u9fff")
-    return "utf-16-le" if b"\x00" in sample and cjk > 0.3 * min(len(text), 2000) and _looks_like_text(text) else None
+    # An export has lines: its UTF-16 LE holds `\n\0`; binary bytes that happen to pair into CJK code points do not.
+    return "utf-16-le" if (b"\x00" in sample and b"\n\x00" in data and cjk > 0.3 * min(len(text), 2000)
+                           and _looks_like_text(text)) else None
 
 
 def _decode_lines(data: bytes) -> tuple[str, dict[int, str]] | None:

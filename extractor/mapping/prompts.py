@@ -22,6 +22,10 @@ _ID_HINTS = {
     SourceKind.TEXT_EXPORT: "L24C3 is line 24, column 3 of the text export",
     SourceKind.PDF_TEXT: "p1r5c2 is page 1, table row 5, column 2",
     SourceKind.OCR: "p1r5c2 is page 1, table row 5, column 2 of the scan",
+    SourceKind.HTML: "t1r5c2 is table 1, row 5, column 2 of the web page; para3 is its 3rd line outside the tables",
+    SourceKind.WORD: "t1r5c2 is table 1, row 5, column 2 of the Word document; para3 is its 3rd paragraph",
+    SourceKind.SPREADSHEET: "Sheet1!C5 is cell C5 of the sheet named Sheet1",
+    SourceKind.OFD: "p1r5c2 is page 1, table row 5, column 2 of the OFD document",
 }
 
 

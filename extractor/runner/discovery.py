@@ -11,6 +11,9 @@ from typing import Any
 from extractor.errors import FileAccessError
 
 SUFFIXES = frozenset({".txt", ".tsv", ".csv", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# issue 14 (formats): web pages, Word, Excel, WPS and OFD (the kind is still judged by content, not by suffix)
+SUFFIXES = SUFFIXES | {".html", ".htm", ".shtml", ".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et",
+                       ".ofd"}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def source_out(store: ServiceStore, settings: ServiceSettings, user: UserInfo, d
     source = store.get_source(document_id)
     if source is None:
         raise error(404, "NO_SOURCE", f"document {document_id} has no stored source")
-    if source.kind == "text_export":
+    if source.kind not in ("pdf", "image"):  # exports, and (issue 14) pages, Word, Excel, OFD: the read grid
         return SourceOut(kind=source.kind, pages=[], grids=[grid_rows(g) for g in source.grids])
     return SourceOut(kind=source.kind, pages=pages(source, settings))
 

@@ -20,7 +20,8 @@ class JobOut(BaseModel):
     id: int
     filename: str
     status: str = Field(description="queued | running | done | failed")
-    kind: str = Field(description="text_export | pdf | image, judged from the content")
+    kind: str = Field(description="text_export | pdf | image | html | docx | xlsx | xls | doc | wps | et | ofd, judged "
+                      "from the content")
     size: int
     sha256: str
     attempts: int

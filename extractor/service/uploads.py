@@ -21,6 +21,7 @@ from extractor.service.settings import ServiceSettings
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 _SUFFIX = {DocumentKind.TEXT_EXPORT: ".txt", DocumentKind.PDF: ".pdf", DocumentKind.IMAGE: ".img"}
+_SUFFIX.update({kind: f".{kind.value}" for kind in DocumentKind if kind.value not in ("text_export", "pdf", "image")})
 
 
 class UploadRejected(Exception):  # noqa: N818 - an HTTP answer, not an internal failure
@@ -87,12 +88,40 @@ def inspect(path: Path, name: str, size: int, settings: ServiceSettings) -> tupl
     with path.open("rb") as fh:
         head = fh.read(4096)
     kind = sniff(head)
+    # --- issue 14 (formats): zip/OLE2 packages are judged on the whole file (their directory is at its end) ----
+    if kind not in (DocumentKind.TEXT_EXPORT, DocumentKind.PDF, DocumentKind.IMAGE) or head.startswith(
+            (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return _check_office(path, name, settings)
+    # --- end issue 14 ---------------------------------------------------------------------------------------------
     if kind is DocumentKind.TEXT_EXPORT:
         _check_text(path, name)
         return kind, None
     if kind is DocumentKind.PDF:
         return kind, _check_pdf(path, name, settings)
     return kind, _check_image(path, name, settings)
+
+
+# --- issue 14 (formats) ---------------------------------------------------------------------------------------------
+_OFFICE_STATUS = {"RESOURCE_LIMIT": 413, "UNSUPPORTED_FORMAT": 415, "CONFIGURATION_ERROR": 415}
+
+
+def _check_office(path: Path, name: str, settings: ServiceSettings) -> tuple[DocumentKind, int | None]:
+    """A web page, Word, Excel or OFD file: its kind by content, its package checked under the reader's limits
+    (members, inflated size, no DTD, not encrypted), so what the worker would refuse is refused here."""
+    from extractor.errors import ExtractorError
+    from extractor.ingest.office import check
+
+    data = path.read_bytes()
+    kind = sniff(data)
+    try:
+        check(data, kind, settings)
+    except ExtractorError as exc:
+        # The API's own code for a type it cannot take stays UNSUPPORTED_MEDIA_TYPE (the reader's code as reason).
+        code = "UNSUPPORTED_MEDIA_TYPE" if _OFFICE_STATUS.get(exc.code) == 415 else exc.code
+        raise UploadRejected(_OFFICE_STATUS.get(exc.code, 422), code, f"{name}: {exc.message}", filename=name,
+                             reason=exc.code, **{k: v for k, v in exc.details.items() if k != "reason"}) from exc
+    return kind, None
+# --- end issue 14 -----------------------------------------------------------------------------------------------------
 
 
 def _check_text(path: Path, name: str) -> None:

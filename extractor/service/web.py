@@ -30,7 +30,9 @@ FUND_COLUMNS = list(FUND_COLUMN_NAMES.items())
 INDICATOR_COLUMNS = list(INDICATOR_FIELDS.items())
 # Columns only some families print: shown when a form has them.
 OPTIONAL_INDICATOR_COLUMNS = frozenset({"nature", "unit", "method"})
-KIND_NAMES = {"text_export": "文本导出", "pdf": "PDF", "image": "扫描图像"}
+KIND_NAMES = {"text_export": "文本导出", "pdf": "PDF", "image": "扫描图像", "html": "网页", "docx": "Word 文档",
+              "doc": "Word 97 文档", "wps": "WPS 文字", "xlsx": "Excel 工作簿", "xls": "Excel 97 工作簿",
+              "et": "WPS 表格", "ofd": "OFD 文档"}
 
 
 def show(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from scripts.corpus import broken as broken_docs
+from scripts.corpus import formats as format_docs
 from scripts.corpus import pdf, scan
 from scripts.corpus.forms import random_form
 from scripts.corpus.layouts import FAMILY_LAYOUTS, LAYOUTS, FormLayout, Printing, build
@@ -59,6 +60,7 @@ class Options:
     families: tuple[str, ...] = ("central",)  # form families (templates.md); department: expected failures
     text_layouts: tuple[str, ...] = ("tsv",)  # how text exports lay their cells out (templates.md)
     traditional: float = 0.0  # share of text exports converted to Traditional characters
+    formats: tuple[str, ...] = ()  # html, docx, xlsx, xls, doc, wps, et, ofd, csv (formats.py); none by default
 
     @property
     def legacy(self) -> bool:
@@ -264,6 +266,43 @@ def _department_documents(out: Path, kind: str, options: Options, count: int, nu
     return documents
 
 
+def generate_format(out: Path, fmt: str, options: Options) -> list[Document]:
+    """Documents of one format (formats.py): the seed forms (--include-seed) and random forms of the families,
+    one to three forms per document, each format with its own random stream."""
+    rng = random.Random(_kind_seed(options.seed, f"format:{fmt}"))
+    count = options.count.get(fmt, 0) if isinstance(options.count, dict) else options.count
+    forms = seed_forms(options.seed_forms) if options.include_seed else []
+    plan = [("central", chunk) for chunk in _chunks(rng, forms, fmt, options)]
+    families = [f for f in options.families if f != "department"] or ["central"]
+    turn, made = rng.randrange(len(families)), 0
+    while made < count:
+        size = min(count - made, rng.choice((1, 1, 2, 3)))
+        family = families[turn % len(families)]
+        plan.append((family, [random_form(rng, options.fault_rate, origin=f"random/{fmt}/{made + k + 1:03d}",
+                                          family=family) for k in range(size)]))
+        made, turn = made + size, turn + 1
+    documents = []
+    for number, (family, chunk) in enumerate(plan, start=1):
+        layout_name = _pick_layout(rng, options, fmt) if family == "central" else FAMILY_LAYOUTS[family][0]
+        printing = Printing(dash=rng.choice(("—", "—", "-")), year_style=rng.randrange(3))
+        layouts = [build(form, layout_name, printing, rng) for form in chunk]
+        data, encoding, pages_of = format_docs.render_format(fmt, layouts, rng)
+        stem = f"{fmt}-{number:04d}"
+        rel = f"{fmt}/{stem}.{format_docs.SUFFIX[fmt]}"
+        (out / fmt).mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+        gold_paths = []
+        for index, (form, layout) in enumerate(zip(chunk, layouts, strict=True), start=1):
+            gold_rel = f"gold/{fmt}/{stem}/form-{index:02d}.json"
+            _write_json(out / gold_rel, _gold(rel, index, form, layout, fmt, pages_of[index - 1] if pages_of else None,
+                                              layout.record))
+            gold_paths.append(gold_rel)
+        documents.append(Document(rel, fmt, gold_paths, family=family, layout=layout_name,
+                                  pages=sum(len(p) for p in pages_of) if pages_of else None, encoding=encoding,
+                                  expect={"status": "ok", "forms": len(chunk)}))
+    return documents
+
+
 def generate_broken(out: Path, options: Options) -> list[Document]:
     """`options.broken` broken documents, cycling through every kind of breakage."""
     rng = random.Random(_kind_seed(options.seed, "broken"))
@@ -312,12 +351,21 @@ def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     for kind in KINDS:
         if kind in options.kinds:
             documents += generate_kind(out, kind, options)
+    skipped = []
+    for fmt in format_docs.FORMATS:
+        if fmt in options.formats:
+            if fmt in format_docs.NEEDS_LIBREOFFICE and not format_docs.libreoffice_available():
+                skipped.append(fmt)  # written only where LibreOffice is installed
+                continue
+            documents += generate_format(out, fmt, options)
     documents += generate_broken(out, options)
     settings = asdict(options)
+    if not options.formats:
+        settings.pop("formats")  # manifests of before the formats stay byte for byte the same
     manifest = {
         "version": MANIFEST_VERSION,
         "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings,
-                      "libraries": libraries()},
+                      "libraries": libraries(), **({"skipped_formats": skipped} if skipped else {})},
         "documents": [d.to_dict() for d in documents],
     }
     _write_json(out / "manifest.json", manifest)
