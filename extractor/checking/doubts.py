@@ -259,10 +259,8 @@ def _second(cls: FieldClass, value: Any, value_text: str, spans: list[_Span]) ->
         cell = span.cell
         if cell.agreed is False and cell.second and span.text in text:
             text = text.replace(span.text, cell.second if span.whole else span.text, 1)
-    if text == value_text:
-        return None
-    if cls in _NUMERIC and not fits(cls, text):
-        return text  # a second reading that is no number still says the first is not certain
+    if text == value_text or not fits(cls, text):
+        return None  # the same, or garbled: a second reading of the wrong shape is no evidence either way
     other = _value_of(cls, text)
     return None if other is not None and _same(other, value) else text
 

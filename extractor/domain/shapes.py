@@ -72,7 +72,7 @@ _TARGET_NOISE = re.compile(
     r"|[%)）]\d"  # a digit right after a per-cent sign or a closing bracket
     r"|[≥≤<>＜＞]{2,}|[≥≤][=＝]|==|[<>]=="  # a comparison sign doubled: ≥≥90, >>90
     r"|\d[<>≤≥]"  # a comparison sign after a digit: 90≥
-    r"|[。，、；：,.;:]$"  # a sentence mark closing a value: 25场。
+    r"|[。，、；：,.;:•·]$"  # a sentence mark closing a value: 25场。
     r"|^[A-Za-z]+(?=\d)"  # a letter before the number: W95% (a ≧ misread)
     r"|^[.·,，。、]"  # a mark opening the value: .=100.00(%)
     r"|[≥≤<>=≧≦═][A-Za-z]"  # a letter after a comparison sign

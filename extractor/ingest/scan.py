@@ -134,6 +134,49 @@ def _split_tall(profile: np.ndarray, band: tuple[int, int], char_h: float) -> li
     return _split_tall(profile, (a, cut), char_h) + _split_tall(profile, (cut + 1, b), char_h)
 
 
+def _rings(gray: np.ndarray, char_h: float) -> list[tuple[int, int, int]]:
+    """Circles 2.5–8 characters in radius whose whole rim carries ink: seals (公章), as (x, y, r) in pixels."""
+    scale = 8.0 / char_h
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if min(small.shape) < 40:
+        return []
+    small = cv2.medianBlur(small, 3)
+    found = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=40, param1=80, param2=25, minRadius=20,
+                             maxRadius=64)
+    if found is None:
+        return []
+    ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 8)
+    angles = np.linspace(0, 2 * np.pi, 120, endpoint=False)
+    out = []
+    for x, y, r in found[0][:8]:
+        hit = np.zeros(len(angles), bool)
+        for dr in (-2, -1, 0, 1, 2):
+            px = np.clip(np.round(x + (r + dr) * np.cos(angles)).astype(int), 0, ink.shape[1] - 1)
+            py = np.clip(np.round(y + (r + dr) * np.sin(angles)).astype(int), 0, ink.shape[0] - 1)
+            hit |= ink[py, px] > 0
+        if hit.mean() >= 0.9:
+            out.append((int(x / scale), int(y / scale), int(r / scale)))
+    return out
+
+
+def _without_seals(ink: np.ndarray, gray: np.ndarray, strips: list[tuple[int, int]], char_h: float) -> np.ndarray:
+    """The ink outside the tables without any seal (公章): a full ring and everything inside it.
+
+    A seal's characters run round an arc; read as text lines they become rows of `/`, `1` and fragments that
+    the row reader would take for indicator rows. Its ring is often fainter than the text (red printed grey).
+    """
+    out = ink
+    for y0, y1 in strips:
+        if y1 - y0 < 5 * char_h:
+            continue
+        for x, y, r in _rings(gray[y0:y1], char_h):
+            if out is ink:
+                out = ink.copy()
+            pad = int(r * 1.1)
+            out[max(0, y0 + y - pad):y0 + y + pad, max(0, x - pad):x + pad] = 0
+    return out
+
+
 def _strip_lines(ink: np.ndarray, y0: int, y1: int, x0: int, x1: int, char_h: float) -> list[tuple[int, int, int, int]]:
     """Text pieces in a strip outside the table (title, year, notes), within the table's width: bands, cut at
     wide horizontal gaps (the page's dark scanner edges lie outside and stay out)."""
@@ -162,10 +205,10 @@ def _ring(blob: np.ndarray, gray: np.ndarray | None, char_h: float) -> bool:
     h, w = blob.shape
     if min(h, w) < max(4, char_h / 6) or not 0.6 <= w / h <= 1.6 or gray is None or gray.shape != blob.shape:
         return False
-    cy, cx, ry, rx = h // 2, w // 2, max(1, h // 6), max(1, w // 6)
-    centre = float(gray[cy - ry:cy + ry + 1, cx - rx:cx + rx + 1].mean())
+    cy, cx = h // 2, w // 2
+    centre = float(gray[cy - 1:cy + 2, cx - 1:cx + 2].max())  # the hole: its lightest pixel near the middle
     stroke = float(np.percentile(gray[blob], 25))
-    return centre - stroke >= 40
+    return centre - stroke >= 50
 
 
 def _drop_specks(ink: np.ndarray, char_h: float, gray: np.ndarray | None = None
@@ -308,9 +351,10 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     left, right = int(min(t.xs[0] for t in tables)), int(max(t.xs[-1] for t in tables))
     strips = [(0, top - 2), (bottom + 2, gray.shape[0])]
     strips += [(int(a.ys[-1]) + 2, int(b.ys[0]) - 2) for a, b in zip(tables, tables[1:], strict=False)]
+    free_ink = _without_seals(ink, gray, strips, char_h)
     for y0, y1 in strips:
         if y1 - y0 >= char_h:
-            crops += [_Crop(-1, -1, line) for line in _strip_lines(ink, y0, y1, left, right, char_h)]
+            crops += [_Crop(-1, -1, line) for line in _strip_lines(free_ink, y0, y1, left, right, char_h)]
     t1 = time.perf_counter()
     pad = max(3, int(char_h * 0.25))
     images = [sharp[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]
@@ -330,6 +374,8 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
             inked.add((crop.table, crop.cell))
         if not reading.text.strip() or reading.confidence < min_confidence:
             continue
+        if crop.cell < 0 and reading.confidence < 0.75 and reading.min_prob() < 0.5:
+            continue  # outside the table, noise reads as a line of guesses (a shaded corner, a smudge, a seal)
         glyph = Glyph(reading.text, tuple(float(v) for v in crop.bbox), reading.min_prob(),  # type: ignore[arg-type]
                       doubts_of(reading))
         if crop.cell < 0:

@@ -52,7 +52,7 @@ def aspect_batches(widths: Sequence[float], max_batch: int, spread: float = 1.35
 
 # What a dust speck reads as. Chinese text puts none of these at either end of a line next to a Chinese
 # character: its full stop is 。, and the middle dot of a transliterated name sits between characters.
-_SPECK_READINGS = ".·`'"
+_SPECK_READINGS = ".·`'•"
 
 
 def _is_cjk(ch: str) -> bool:
@@ -63,7 +63,7 @@ def _is_cjk(ch: str) -> bool:
 # A number holds one decimal point; a second one at its start or end is a speck (`.8.00`, `≥.98.00%`,
 # `87.42%.`, `=90.00(%)·`), and so is a dot before a comparison sign (`.>98.00(%)`).
 _DOT_BEFORE_NUMBER = re.compile(r"^([=<>≥≤]*)[.·](?=\d+\.\d)|^()[.·]+(?=[=<>≥≤]+\d)")
-_DOT_AFTER_NUMBER = re.compile(r"(?<=\d\.\d)(\d*(?:%|\(%\)|（%）)?)[.·]+$|(?<=[%)）])[.·]+$")
+_DOT_AFTER_NUMBER = re.compile(r"(?<=\d\.\d)(\d*(?:%|\(%\)|（%）)?)[.·•]+$|(?<=[%)）])[.·•]+$")
 
 
 def drop_speck_readings(text: str) -> str:

@@ -28,6 +28,7 @@ class RapidEngine:
     def __init__(self, models: str = "v6", batch: int = 8, threads: int = 0) -> None:
         self.models = models
         self.batch = batch
+        self.threads = threads
         self.name = f"rapid-{models}"
         self._ocr, model_path, self._characters = self._load(models)
         self._rec_session = _session(model_path, threads)
