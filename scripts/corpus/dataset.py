@@ -362,6 +362,8 @@ def generate(out: Path, options: Options, command: str = "") -> dict[str, Any]:
     settings = asdict(options)
     if not options.formats:
         settings.pop("formats")  # manifests of before the formats stay byte for byte the same
+    if not options.harsh:
+        settings.pop("harsh")  # likewise for manifests of before --harsh
     manifest = {
         "version": MANIFEST_VERSION,
         "generator": {"script": "scripts/make_corpus.py", "command": command, "options": settings,
