@@ -6,13 +6,15 @@ the service needs, on the same engine and in the same transactions style (one pu
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from extractor.errors import ExtractorError
 from extractor.layout import Grid
@@ -41,6 +43,12 @@ class UnknownUserError(ExtractorError):
     """No user of that name."""
 
     code = "UNKNOWN_USER"
+
+
+def _claim_key(user_id: int, sha256: str) -> int:
+    """A signed 64-bit advisory-lock key for one owner's bytes."""
+    digest = hashlib.sha256(f"{user_id}:{sha256}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -287,8 +295,20 @@ class ServiceStore:
 
     @staticmethod
     def _claimable(now: datetime) -> Any:
-        return or_(and_(Job.status == "queued", Job.available_at <= now),
-                   and_(Job.status == "running", Job.lease_expires_at < now, Job.attempts < Job.max_attempts))
+        runnable = or_(and_(Job.status == "queued", Job.available_at <= now),
+                       and_(Job.status == "running", Job.lease_expires_at < now, Job.attempts < Job.max_attempts))
+        # One reading per (owner, bytes) at a time: a double click or a client's retry waits for the first
+        # reading and then links to its document instead of reading the same bytes again beside it.
+        other = aliased(Job)
+        sibling = exists().where(other.user_id == Job.user_id, other.sha256 == Job.sha256, other.id != Job.id,
+                                 other.status == "running", other.lease_expires_at >= now)
+        return and_(runnable, ~sibling)
+
+    @staticmethod
+    def _running_of_owner() -> Any:
+        other = aliased(Job)
+        return (select(func.count(other.id)).where(other.user_id == Job.user_id, other.status == "running")
+                .scalar_subquery())
 
     def _fail_abandoned(self, now: datetime) -> None:
         """Jobs whose worker vanished on every allowed attempt: a poison document ends failed, with its reason."""
@@ -308,9 +328,16 @@ class ServiceStore:
         now = utcnow()
         self._fail_abandoned(now)
         with self.repo.transaction() as s:
-            candidates = list(s.scalars(select(Job.id).where(self._claimable(now)).order_by(Job.id).limit(8)))
-        for job_id in candidates:
+            # Fair between owners: the owner with the fewest jobs running goes first, then the oldest job, so
+            # one user's hundred uploads do not keep another user's one waiting behind them.
+            candidates = list(s.execute(select(Job.id, Job.user_id, Job.sha256).where(self._claimable(now))
+                                        .order_by(self._running_of_owner(), Job.id).limit(8)))
+        for job_id, user_id, sha256 in candidates:
             with self.repo.transaction() as s:
+                if s.bind is not None and s.bind.dialect.name == "postgresql":
+                    # PostgreSQL checks the sibling condition on a snapshot: two claims of two jobs of the same
+                    # bytes could both pass it. This lock (held to commit) makes the second wait and see the first.
+                    s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _claim_key(user_id, sha256)})
                 # The same condition again in the UPDATE: of two workers racing for a row, exactly one wins.
                 result = s.execute(update(Job).where(Job.id == job_id, self._claimable(now)).values(
                     status="running", attempts=Job.attempts + 1, lease_owner=owner,
@@ -371,10 +398,10 @@ class ServiceStore:
     # --- ownership --------------------------------------------------------------------------------------------
 
     def owns_document(self, user_id: int, document_id: int) -> bool:
-        """True when one of the user's uploads became this document."""
+        """True when the document is the user's (one of their uploads became it)."""
         with self.repo.transaction() as s:
-            return s.scalar(select(func.count(Job.id)).where(Job.user_id == user_id,
-                                                             Job.document_id == document_id)) != 0
+            return s.scalar(select(func.count(Document.id)).where(Document.id == document_id,
+                                                                  Document.owner_id == user_id)) != 0
 
     def form_document(self, form_id: int) -> int | None:
         """The document a form belongs to."""
@@ -385,7 +412,8 @@ class ServiceStore:
         """The documents a user's uploads became, newest upload first."""
         with self.repo.transaction() as s:
             rows = s.execute(select(Job.document_id, func.max(Job.id).label("last"))
-                             .where(Job.user_id == user_id, Job.document_id.is_not(None))
+                             .join(Document, Document.id == Job.document_id)
+                             .where(Job.user_id == user_id, Document.owner_id == user_id)
                              .group_by(Job.document_id).order_by(func.max(Job.id).desc()))
             return [r.document_id for r in rows]
 
@@ -401,7 +429,8 @@ class ServiceStore:
                 by_doc.setdefault(job.document_id, []).append(job)  # type: ignore[arg-type]
             if not by_doc:
                 return []
-            docs = {d.id: d for d in s.scalars(select(Document).where(Document.id.in_(by_doc)))}
+            docs = {d.id: d for d in s.scalars(select(Document).where(Document.id.in_(by_doc),
+                                                                       Document.owner_id == user_id))}
             review = dict(s.execute(select(Form.document_id, func.count()).where(
                 Form.document_id.in_(by_doc), Form.status == "needs_review").group_by(Form.document_id)).all())
             approved = dict(s.execute(select(Approval.document_id, func.count()).where(

@@ -107,9 +107,11 @@ class Worker:
             data = read_kept(job.stored_path, self.settings)
         except OSError as exc:
             return Outcome("failed", None, FileAccessError(f"the uploaded file is gone: {exc.strerror or exc}").to_dict())
-        known = repo.document_state(job.sha256)
+        known = repo.document_state(job.sha256, owner_id=job.user_id)
         if known is not None and known.status != DocumentStatus.FAILED.value:
-            # Read before (another upload, a back-fill): reuse it, so reviewers' corrections are never overwritten.
+            # This user's bytes, read before: link the upload to that document (its review stays as it is).
+            # Only the uploader's own documents are looked at: another user's upload of the same bytes is read
+            # into a document of its own, as slowly as any new file, so nothing tells it was seen before.
             if not self.store.has_source(known.id):
                 self.store.save_source(known.id, job.stored_path, job.kind, self._grids(data))
             return Outcome("done", known.id, None)
@@ -119,7 +121,7 @@ class Worker:
         document_id = repo.save_result(result, sha256=job.sha256, size=job.size,
                                        paths=[PathSeen(path=f"upload:{job.id}/{job.filename}", size=job.size)],
                                        seconds=round(time.perf_counter() - start, 6),
-                                       mapper=self.settings.mapper.value)
+                                       mapper=self.settings.mapper.value, owner_id=job.user_id)
         self.store.save_source(document_id, job.stored_path, result.kind or job.kind,
                                loaded[0].grids if loaded else [])
         if result.status is DocumentStatus.FAILED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,20 +86,38 @@ def head_revision() -> str:
     return head
 
 
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run a migration step in one transaction; on SQLite with foreign keys off while it runs.
+
+    SQLite changes a table's constraints by copying it and dropping the old one; with foreign keys on, that
+    drop would cascade to every form of every document. The pragma only takes effect outside a transaction.
+    """
+    config = _alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise StorageError("the migration left rows whose parent is gone", reason="other")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the shipped migrations up to `revision` (head by default)."""
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Undo migrations down to `revision` ("base" drops every table)."""
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
 def open_engine(url: str | None = None, settings: Settings | None = None, migrate: bool = True) -> Engine:
