@@ -1,4 +1,5 @@
-"""CLI of the service: `serve`, `worker`, `user create|password`, `token create|list|revoke`, `export-gold`."""
+"""CLI of the service: `serve`, `worker`, `user create|password|disable|enable`, `token create|list|revoke`,
+`export-gold`."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def user_password(
     username: Annotated[str, typer.Argument()],
     password: Annotated[str | None, typer.Option(envvar="EXTRACTOR_NEW_PASSWORD")] = None,
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password (every login session of the user ends)."""
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
@@ -122,6 +123,26 @@ def user_password(
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"password of {username} changed")
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a user: their sessions end now, their API tokens and logins are refused (their data is kept)."""
+    try:
+        ended = _store().set_disabled(username, True)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"user {username} disabled; {ended} session(s) ended")
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled user again (they log in anew; their tokens work again unless revoked)."""
+    try:
+        _store().set_disabled(username, False)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"user {username} enabled")
 
 
 @token_app.command("create")

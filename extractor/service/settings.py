@@ -24,6 +24,11 @@ class ServiceSettings(Settings):
     job_lease_s: float = Field(default=30.0, description="a running job not renewed for this long is retried")
     job_poll_s: float = Field(default=0.5, description="how often an idle worker looks for queued jobs")
     page_dpi: int = Field(default=110, description="resolution of the page images of the review page")
+    max_body_bytes: int = Field(default=1024 * 1024, description="any request but an upload (JSON, forms)")
+    login_per_account: str = Field(default="10/minute", description="login attempts per account (limits syntax)")
+    login_per_address: str = Field(default="30/minute", description="login attempts per client address")
+    login_concurrency: int = Field(default=2, ge=1, description="Argon2 password checks running at once")
+    login_queue: int = Field(default=16, ge=0, description="login attempts waiting for a check; more get 503")
 
     def uploads_dir(self) -> Path:
         """Where uploaded files are kept (content-addressed)."""

@@ -7,12 +7,13 @@ the service needs, on the same engine and in the same transactions style (one pu
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -27,9 +28,10 @@ from extractor.service.security import (
 )
 from extractor.storage.models import Correction, Document, Form, utcnow
 from extractor.storage.repository import Repository
-from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, User
+from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, LoginSession, User
 
-# A token's last use is written at most this often: a busy client must not turn every read into a write.
+# A token's or session's last use is written at most this often: a busy client must not turn every read into
+# a write.
 _TOKEN_TOUCH = timedelta(minutes=1)
 
 
@@ -179,12 +181,63 @@ class ServiceStore:
             raise UserExistsError(f"user {username!r} already exists", username=username) from exc
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password."""
+        """Replace a user's password; every login session of the user ends (whoever knew the old one is out)."""
         with self.repo.transaction() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
                 raise UnknownUserError(f"no user {username!r}", username=username)
             user.password_hash = hash_password(password)
+            s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+    def set_disabled(self, username: str, disabled: bool) -> int:
+        """Disable (or enable) a user; disabling ends their sessions at once. Returns how many sessions ended.
+
+        A disabled user's API tokens are refused too (user_for_token checks the flag on every request).
+        """
+        with self.repo.transaction() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UnknownUserError(f"no user {username!r}", username=username)
+            user.disabled = disabled
+            if not disabled:
+                return 0
+            result = s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- login sessions (server-side: the cookie carries only a random id) ---------------------------------
+
+    def create_session(self, user_id: int, max_age_s: float, client: str | None = None) -> str:
+        """Start a login session; returns the random id for the cookie (only its SHA-256 is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.repo.transaction() as s:
+            s.execute(delete(LoginSession).where(LoginSession.expires_at < now))  # sweep old ones as we go
+            s.add(LoginSession(user_id=user_id, token_hash=token_hash(token), created_at=now, last_seen_at=now,
+                               expires_at=now + timedelta(seconds=max_age_s), client=(client or "")[:100] or None))
+        return token
+
+    def session_user(self, token: str) -> UserInfo | None:
+        """The enabled user of a live session, else None (ended, expired, or the user disabled)."""
+        now = utcnow()
+        with self.repo.transaction() as s:
+            row = s.execute(select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                            .where(LoginSession.token_hash == token_hash(token))).first()
+            if row is None or row.User.disabled or aware(row.LoginSession.expires_at) <= now:  # type: ignore[operator]
+                return None
+            if now - aware(row.LoginSession.last_seen_at) > _TOKEN_TOUCH:  # type: ignore[operator]
+                row.LoginSession.last_seen_at = now
+            return _user(row.User)
+
+    def end_session(self, token: str) -> bool:
+        """End one session (logout); False when it was not live."""
+        with self.repo.transaction() as s:
+            result = s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def session_count(self, user_id: int) -> int:
+        """How many sessions of a user are stored (live or not yet swept)."""
+        with self.repo.transaction() as s:
+            return s.scalar(select(func.count(LoginSession.id)).where(LoginSession.user_id == user_id)) or 0
 
     def get_user(self, user_id: int | None = None, username: str | None = None) -> UserInfo | None:
         """A user by id or by name."""
