@@ -206,3 +206,31 @@ def test_tokens_are_stored_hashed_and_a_revoked_token_stops_working(alice: Calle
     assert alice.get("/api/v1/me").json()["username"] == "alice"
     assert store.revoke_token(tokens[0].id)
     assert alice.get("/api/v1/me").status_code == 401
+
+
+def test_correction_values_are_bounded_by_field_with_typed_422s(alice: Caller, worker: Worker) -> None:
+    form = _document(alice, worker)["forms"][2]
+    url = f"/api/v1/forms/{form['id']}/fields/"
+    refused = {("funds.total.executed", "1E-20000000"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1E-999999999"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1E+999999999"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1" * 41): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "123456789012345"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "0.0000001"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", 10**40): "NUMBER_OUT_OF_RANGE",
+               ("total_score", "1" * 5000): "NUMBER_OUT_OF_RANGE",
+               ("project_name", "长" * 2001): "TEXT_TOO_LONG",
+               ("indicators[0].target", "x" * 300_000): "TEXT_TOO_LONG",
+               ("year", "20240"): "INVALID_CORRECTION",
+               ("year", "1E+999999999"): "INVALID_CORRECTION"}
+    for (path, value), code in refused.items():
+        response = alice.patch(url + path, json={"value": value})
+        assert response.status_code == 422, (path, str(value)[:30], response.status_code)
+        assert response.json()["detail"]["code"] == code, (path, str(value)[:30])
+        assert len(response.content) < 2000  # the refusal does not echo a huge value back
+    assert alice.get(f"/api/v1/forms/{form['id']}/corrections").json() == []
+    ok = alice.patch(url + "funds.total.executed", json={"value": "12345678901234.5"})
+    assert ok.status_code == 200 and ok.json()["correction"]["new_value"] == "12345678901234.5"
+    assert alice.patch(url + "funds.total.initial_budget", json={"value": "1E+3"}).json()["correction"][
+        "new_value"] == "1000"
+    assert alice.patch(url + "project_name", json={"value": "长" * 2000}).status_code == 200
