@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from extractor.service.security import LoginGuard
 from extractor.service.settings import ServiceSettings, get_service_settings
 from extractor.service.store import ServiceStore
 from extractor.service.worker import Supervisor
+from extractor.storage.database import secure_sqlite_files
 from extractor.storage.errors import StorageError
 from extractor.storage.repository import Repository
 
@@ -115,11 +117,18 @@ class UploadAuthMiddleware:
                 await send_json(send, exc.status_code, {"detail": exc.detail},
                                 [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()])
                 return
+            except StorageError as exc:
+                answer = storage_response(str(exc.details.get("reason", "other")), "database")
+                await send_json(send, answer.status_code, json.loads(answer.body),
+                                [(b"retry-after", b"30")])
+                return
         await self.app(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
-    """CSP and the usual hardening headers on every response."""
+    """CSP and the usual hardening headers on every response; `Cache-Control: no-store` on everything but the
+    static files (documents, forms, page images, exports and the review page are personal data: no browser or
+    proxy cache may keep them)."""
 
     HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY")]
@@ -132,18 +141,42 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        static = scope["path"].startswith("/static/")
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self.HEADERS
+                headers = [h for h in message.get("headers", []) if static or h[0].lower() != b"cache-control"]
+                message["headers"] = headers + self.HEADERS + ([] if static else [(b"cache-control", b"no-store")])
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
+def private_data_dir(settings: ServiceSettings) -> None:
+    """The data directory and its uploads and caches, owner only (0700): they hold every user's documents."""
+    for folder in (settings.data_dir, settings.uploads_dir(), settings.cache_dir()):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
+
+
+def storage_response(reason: str, what: str) -> JSONResponse:
+    """A storage fault as a typed answer: 507 for a full disk, 503 for a read-only or unavailable store."""
+    if reason == "disk_full":
+        status, code, message = 507, "INSUFFICIENT_STORAGE", f"the server's {what} is full; nothing was stored"
+    elif reason == "read_only":
+        status, code, message = 503, "STORAGE_READ_ONLY", f"the server's {what} is read-only; nothing was stored"
+    else:
+        status, code, message = 503, "STORAGE_UNAVAILABLE", f"the server's {what} is unavailable; try again"
+    return JSONResponse({"detail": {"code": code, "message": message, "reason": reason}}, status_code=status,
+                        headers={"Retry-After": "30"})
+
+
 def create_app(settings: ServiceSettings | None = None, workers: int = 0) -> FastAPI:
     """The application; `workers` job-worker processes are started with it and stopped at shutdown."""
     settings = settings or get_service_settings()
+    private_data_dir(settings)
     repo = Repository.open(settings=settings)  # migrates a new database before the first request
+    secure_sqlite_files(repo.engine)
     store = ServiceStore(repo)
 
     @asynccontextmanager
@@ -179,8 +212,15 @@ def create_app(settings: ServiceSettings | None = None, workers: int = 0) -> Fas
     @app.exception_handler(StorageError)
     async def storage_unavailable(_request: Request, exc: StorageError) -> JSONResponse:
         log.error("storage error: %s", exc.message)
-        return JSONResponse({"detail": {"code": exc.code, "message": "the database is unavailable; try again"}},
-                            status_code=503)
+        return storage_response(str(exc.details.get("reason", "other")), "database")
+
+    @app.exception_handler(OSError)
+    async def disk_unavailable(_request: Request, exc: OSError) -> JSONResponse:
+        # The data directory refused a write (full, read-only, gone): typed, and without the server's paths.
+        log.error("file system error: %s", exc)
+        reason = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only"}.get(
+            exc.errno or 0, "other")
+        return storage_response(reason, "data directory")
 
     app.add_middleware(UploadAuthMiddleware)  # inside the session middleware: it reads the session cookie
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -49,6 +50,8 @@ def serve(
     from extractor.service.app import create_app
     from extractor.service.settings import get_service_settings
 
+    os.umask(0o077)  # the database, uploads, caches and exports are personal data: owner only
+    faulthandler.enable()  # a fatal signal (SIGBUS from a memory-mapped -shm file) leaves a traceback
     settings = get_service_settings()
     try:
         app = create_app(settings, workers=workers)
@@ -66,6 +69,8 @@ def worker(
     from extractor.service.worker import Worker, WorkerShutdown
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
+    os.umask(0o077)
+    faulthandler.enable()
     settings = get_service_settings()
     job_worker = Worker(settings, hard_timeout=True)
     if drain:

@@ -26,6 +26,7 @@ from extractor.service.security import (
     token_hash,
     verify_password,
 )
+from extractor.storage.errors import StorageError
 from extractor.storage.models import Correction, Document, Form, utcnow
 from extractor.storage.repository import Repository
 from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, LoginSession, User
@@ -45,6 +46,16 @@ class UnknownUserError(ExtractorError):
     """No user of that name."""
 
     code = "UNKNOWN_USER"
+
+
+# Ids are INTEGER columns: PostgreSQL's hold 2^31 - 1 at most, SQLite cannot even bind 2^63. An id past that
+# names nothing; asking the database would be a 500 (SQLite) or a 503 (PostgreSQL) instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """True when `value` can be the id of a row."""
+    return 0 < value <= MAX_ID
 
 
 def _claim_key(user_id: int, sha256: str) -> int:
@@ -93,6 +104,7 @@ class JobInfo(BaseModel):
     sha256: str
     size: int
     kind: str
+    pages: int | None = None
     status: str
     attempts: int
     max_attempts: int
@@ -150,7 +162,7 @@ def _user(u: User) -> UserInfo:
 
 def _job(j: Job) -> JobInfo:
     return JobInfo(id=j.id, user_id=j.user_id, filename=j.filename, stored_path=j.stored_path, sha256=j.sha256,
-                   size=j.size, kind=j.kind, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts,
+                   size=j.size, kind=j.kind, pages=j.pages, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts,
                    error=j.error, document_id=j.document_id, created_at=aware(j.created_at),  # type: ignore[arg-type]
                    started_at=aware(j.started_at), finished_at=aware(j.finished_at), seconds=j.seconds,
                    lease_owner=j.lease_owner)
@@ -224,9 +236,10 @@ class ServiceStore:
                             .where(LoginSession.token_hash == token_hash(token))).first()
             if row is None or row.User.disabled or aware(row.LoginSession.expires_at) <= now:  # type: ignore[operator]
                 return None
-            if now - aware(row.LoginSession.last_seen_at) > _TOKEN_TOUCH:  # type: ignore[operator]
-                row.LoginSession.last_seen_at = now
-            return _user(row.User)
+            last, session_id, user = aware(row.LoginSession.last_seen_at), row.LoginSession.id, _user(row.User)
+        if now - last > _TOKEN_TOUCH:  # type: ignore[operator]
+            self._touch(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
+        return user
 
     def end_session(self, token: str) -> bool:
         """End one session (logout); False when it was not live."""
@@ -289,10 +302,18 @@ class ServiceStore:
                             .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))).first()
             if row is None or row.User.disabled:
                 return None
-            last = aware(row.ApiToken.last_used_at)
-            if last is None or now - last > _TOKEN_TOUCH:
-                row.ApiToken.last_used_at = now
-            return _user(row.User)
+            last, token_id, user = aware(row.ApiToken.last_used_at), row.ApiToken.id, _user(row.User)
+        if last is None or now - last > _TOKEN_TOUCH:
+            self._touch(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        return user
+
+    def _touch(self, statement: Any) -> None:
+        """Note a last use; a database that cannot write now (full disk) must not refuse the caller for it."""
+        try:
+            with self.repo.transaction() as s:
+                s.execute(statement)
+        except StorageError:
+            pass
 
     def list_tokens(self, username: str | None = None) -> list[TokenInfo]:
         """Tokens (of one user, or all), oldest first."""
@@ -314,17 +335,33 @@ class ServiceStore:
     # --- jobs -------------------------------------------------------------------------------------------------
 
     def enqueue(self, *, user_id: int, filename: str, stored_path: str, sha256: str, size: int, kind: str,
-                max_attempts: int) -> JobInfo:
+                max_attempts: int, pages: int | None = None) -> JobInfo:
         """Write a queued job (committed before the caller answers 202)."""
+        return self.enqueue_many(user_id, [dict(filename=filename, stored_path=stored_path, sha256=sha256,
+                                                size=size, kind=kind, pages=pages)], max_attempts)[0]
+
+    def enqueue_many(self, user_id: int, files: list[dict[str, Any]], max_attempts: int) -> list[JobInfo]:
+        """Write one queued job per file in one transaction: every job of a request, or none."""
+        now = utcnow()
         with self.repo.transaction() as s:
-            job = Job(user_id=user_id, filename=filename, stored_path=stored_path, sha256=sha256, size=size,
-                      kind=kind, status="queued", attempts=0, max_attempts=max_attempts, available_at=utcnow())
-            s.add(job)
+            jobs = [Job(user_id=user_id, status="queued", attempts=0, max_attempts=max_attempts, available_at=now,
+                        **f) for f in files]
+            s.add_all(jobs)
             s.flush()
-            return _job(job)
+            return [_job(j) for j in jobs]
+
+    def is_referenced(self, stored_path: str) -> bool:
+        """True when a job refers to this kept file (True as well when the database cannot say: keep it)."""
+        try:
+            with self.repo.transaction() as s:
+                return s.scalar(select(func.count(Job.id)).where(Job.stored_path == stored_path)) != 0
+        except StorageError:
+            return True
 
     def get_job(self, job_id: int, user_id: int | None = None) -> JobInfo | None:
         """A job (only if `user_id` owns it, when given)."""
+        if not valid_id(job_id):
+            return None
         with self.repo.transaction() as s:
             job = s.get(Job, job_id)
             if job is None or (user_id is not None and job.user_id != user_id):
@@ -376,14 +413,20 @@ class ServiceStore:
                 job.status, job.finished_at = "failed", now
                 job.lease_owner, job.lease_expires_at = None, None
 
-    def claim(self, owner: str, lease_s: float) -> JobInfo | None:
-        """Take the oldest runnable job under a lease (a queued one, or a running one whose lease ran out)."""
+    def claim(self, owner: str, lease_s: float, max_per_user: int = 0) -> JobInfo | None:
+        """Take the oldest runnable job under a lease (a queued one, or a running one whose lease ran out).
+
+        `max_per_user` > 0 caps how many jobs of one user run at once.
+        """
         now = utcnow()
         self._fail_abandoned(now)
+        condition = self._claimable(now)
+        if max_per_user > 0:
+            condition = and_(condition, self._running_of_owner() < max_per_user)
         with self.repo.transaction() as s:
             # Fair between owners: the owner with the fewest jobs running goes first, then the oldest job, so
             # one user's hundred uploads do not keep another user's one waiting behind them.
-            candidates = list(s.execute(select(Job.id, Job.user_id, Job.sha256).where(self._claimable(now))
+            candidates = list(s.execute(select(Job.id, Job.user_id, Job.sha256).where(condition)
                                         .order_by(self._running_of_owner(), Job.id).limit(8)))
         for job_id, user_id, sha256 in candidates:
             with self.repo.transaction() as s:
@@ -392,7 +435,7 @@ class ServiceStore:
                     # bytes could both pass it. This lock (held to commit) makes the second wait and see the first.
                     s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _claim_key(user_id, sha256)})
                 # The same condition again in the UPDATE: of two workers racing for a row, exactly one wins.
-                result = s.execute(update(Job).where(Job.id == job_id, self._claimable(now)).values(
+                result = s.execute(update(Job).where(Job.id == job_id, condition).values(
                     status="running", attempts=Job.attempts + 1, lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease_s), started_at=now))
                 if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -406,11 +449,15 @@ class ServiceStore:
                                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
             return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def note_error(self, job_id: int, owner: str, error: dict[str, Any], expire: bool = False) -> None:
-        """Keep the reason an attempt is failing (a timeout) on the job; `expire` frees it for a retry now."""
+    def note_error(self, job_id: int, owner: str, error: dict[str, Any], expire: bool = False,
+                   final: bool = False) -> None:
+        """Keep the reason an attempt is failing (a timeout) on the job; `expire` frees it for a retry now,
+        `final` ends it failed (a budget the document itself exceeds: another attempt would do the same)."""
         values: dict[str, Any] = {"error": to_jsonable_python(error)}
         if expire:
             values["lease_expires_at"] = utcnow() - timedelta(seconds=1)
+        if final:
+            values.update(status="failed", finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
         with self.repo.transaction() as s:
             s.execute(update(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
                       .values(**values))
@@ -452,12 +499,16 @@ class ServiceStore:
 
     def owns_document(self, user_id: int, document_id: int) -> bool:
         """True when the document is the user's (one of their uploads became it)."""
+        if not valid_id(document_id):
+            return False
         with self.repo.transaction() as s:
             return s.scalar(select(func.count(Document.id)).where(Document.id == document_id,
                                                                   Document.owner_id == user_id)) != 0
 
     def form_document(self, form_id: int) -> int | None:
         """The document a form belongs to."""
+        if not valid_id(form_id):
+            return None
         with self.repo.transaction() as s:
             return s.scalar(select(Form.document_id).where(Form.id == form_id))
 

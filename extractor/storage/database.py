@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def secure_sqlite_files(engine: Engine) -> None:
+    """A SQLite database file and its -wal/-shm, owner only (0600): the web service keeps personal data there.
+
+    SQLite gives -wal and -shm the database file's mode when it creates them, so the database's mode is the one
+    that matters; the others are fixed too in case they were made before.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return
+    database = Path(engine.url.database).expanduser()
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            path.chmod(0o600)
+
+
+def sqlite_files_writable(engine: Engine) -> bool:
+    """False when a SQLite database file, its -wal or -shm exists and this process may not write it."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return True
+    database = Path(engine.url.database).expanduser()
+    return all(os.access(path, os.W_OK) for path in (database, database.with_name(database.name + "-wal"),
+                                                     database.with_name(database.name + "-shm")) if path.exists())
 
 
 def create_db_engine(url: str) -> Engine:

@@ -66,6 +66,7 @@ class Job(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(20))
+    pages: Mapped[int | None] = mapped_column(Integer)  # known at upload: the CPU budget scales with it
     status: Mapped[str] = mapped_column(String(20))  # queued | running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)

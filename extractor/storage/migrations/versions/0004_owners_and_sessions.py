@@ -3,7 +3,8 @@
 An upload becomes a document of its uploader: the unique hash becomes one archive document per content
 (owner NULL, back-fill) and one per (owner, content). Documents that uploads of several users were linked to
 (the old behaviour) go to the first uploader; the other users' jobs are queued again, so each is read into
-that user's own document. The sessions table holds review-page logins, so they can be revoked.
+that user's own document. The sessions table holds review-page logins, so they can be revoked. Jobs keep
+their page count (known at upload) for the CPU budget.
 
 Revision ID: 0004
 Revises: 0003
@@ -47,6 +48,9 @@ def upgrade() -> None:
     op.create_index("uq_documents_owner_sha256", "documents", ["owner_id", "sha256"], unique=True,
                     sqlite_where=sa.text("owner_id IS NOT NULL"), postgresql_where=sa.text("owner_id IS NOT NULL"))
 
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("pages", sa.Integer(), nullable=True))
+
     op.create_table(
         "sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +74,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sessions_expires_at"), table_name="sessions")
     op.drop_index(op.f("ix_sessions_user_id"), table_name="sessions")
     op.drop_table("sessions")
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("pages")
     op.drop_index("uq_documents_owner_sha256", table_name="documents")
     op.drop_index("uq_documents_archive_sha256", table_name="documents")
     with op.batch_alter_table("documents") as batch:
