@@ -66,7 +66,12 @@ def check_text_size(size: int, name: str, settings: ServiceSettings) -> None:
 
 
 def cpu_budget_s(kind: str, pages: int | None, size: int, settings: ServiceSettings) -> float:
-    """The CPU seconds a worker may spend on a document: a base plus a share per page (per MB of text)."""
+    """The CPU seconds a worker may spend on a document: a base plus a share per page (per MB of text), at most
+    `cpu_max_s`. A document over its wall-clock timeout is tried again (the machine may have been busy); one over
+    this budget is not, so the cap is what a document can cost its owner's queue at most."""
     if kind == "text_export":
-        return settings.cpu_base_s + settings.cpu_per_text_mb_s * size / (1024 * 1024)
-    return settings.cpu_base_s + settings.cpu_per_page_s * max(1, pages or 1)
+        budget = settings.cpu_base_s + settings.cpu_per_text_mb_s * size / (1024 * 1024)
+    else:
+        budget = settings.cpu_base_s + settings.cpu_per_page_s * max(1, pages or 1)
+    cap = settings.cpu_max_s if settings.cpu_max_s is not None else settings.document_timeout_s
+    return min(budget, cap)

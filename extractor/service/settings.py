@@ -33,6 +33,8 @@ class ServiceSettings(Settings):
     cpu_base_s: float = Field(default=20.0, description="CPU seconds any document may take")
     cpu_per_page_s: float = Field(default=6.0, description="more CPU seconds per page (OCR: ~3 s a page)")
     cpu_per_text_mb_s: float = Field(default=60.0, description="more CPU seconds per MB of a text export")
+    cpu_max_s: float | None = Field(default=None, description="no document more than this (default: "
+                                    "document_timeout_s): 300 blank scanned pages cost it once, not 3 × 600 s")
     max_running_jobs_per_user: int = Field(default=0, ge=0, description="jobs of one user running at once "
                                            "(0: no cap; claims already go to the user with fewest running)")
     max_body_bytes: int = Field(default=1024 * 1024, description="any request but an upload (JSON, forms)")

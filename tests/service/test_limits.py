@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from extractor.service.app import create_app
+from extractor.service.budgets import cpu_budget_s
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import ServiceStore
 from extractor.service.uploads import keep, receive
@@ -170,3 +171,13 @@ def test_a_cap_on_running_jobs_per_user(store: ServiceStore) -> None:
     assert store.claim("w2", lease_s=60, max_per_user=2) is not None
     assert store.claim("w3", lease_s=60, max_per_user=2) is None  # two of hers run: the third waits
     assert store.claim("w3", lease_s=60) is not None
+
+
+def test_the_cpu_budget_scales_with_pages_up_to_a_cap() -> None:
+    settings = ServiceSettings(cpu_base_s=20, cpu_per_page_s=6, cpu_per_text_mb_s=60, document_timeout_s=600)
+    assert cpu_budget_s("pdf", 1, 10_000, settings) == 26
+    assert cpu_budget_s("image", 10, 10_000, settings) == 80
+    assert cpu_budget_s("text_export", None, 1024 * 1024, settings) == 80
+    # 300 blank scanned pages: at most the cap, once (they cost 3 × 600 s of worker time before).
+    assert cpu_budget_s("pdf", 300, 102_000, settings) == 600
+    assert cpu_budget_s("pdf", 300, 102_000, settings.model_copy(update={"cpu_max_s": 120.0})) == 120
