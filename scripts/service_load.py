@@ -135,6 +135,7 @@ def run_load(uploads: int = 50, workers: int = 2, database_url: str | None = Non
         "distinct_documents": len({j["document_id"] for j in finished.values()}),
         "upload_seconds": round(upload_seconds, 3),
         "uploads_per_s": round(uploads / upload_seconds, 2),
+        "upload_request_p50_s": round(_percentile([s for _, _, s in results], 0.5), 3),
         "upload_request_p95_s": round(_percentile([s for _, _, s in results], 0.95), 3),
         "job_latency_p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "job_latency_p95_s": round(_percentile(latencies, 0.95), 3) if latencies else None,

@@ -27,8 +27,11 @@ from extractor.service.schemas import (
     SourceOut,
     UploadOut,
 )
+from extractor.service.settings import ServiceSettings
 from extractor.service.sources import PageNotFound, render_page
-from extractor.service.uploads import StagedUpload, UploadRejected, discard, keep, receive
+from extractor.service.store import JobInfo, ServiceStore
+from extractor.service.uploads import StagedUpload, UploadRejected, discard, keep, kept_relative, receive
+from extractor.storage.database import sqlite_files_writable
 
 router = APIRouter(prefix="/api/v1")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such resource, or it belongs to another user"}}
@@ -37,12 +40,15 @@ AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "no valid API toke
 
 @router.get("/health", tags=["service"], summary="Liveness and database reachability (no token needed)")
 def health(store: Store) -> dict[str, str]:
-    """`ok` when the database answers."""
+    """`ok` when the database answers and its files can still be written."""
     try:
         with store.repo.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise error(503, "DATABASE_UNREACHABLE", "the database does not answer") from exc
+    if not sqlite_files_writable(store.repo.engine):
+        # A -shm that can no longer be written brings SQLite down by SIGBUS on the next write: say so first.
+        raise error(503, "STORAGE_READ_ONLY", "the database files are read-only")
     return {"status": "ok", "database": "ok"}
 
 
@@ -71,19 +77,41 @@ def upload(user: CurrentUser, store: Store, settings: AppSettings,
     try:
         for part in files:
             staged.append(receive(part.file, part.filename, settings))
-    except UploadRejected as exc:
+    except BaseException as exc:  # refused, disk full, client gone: nothing of the request stays
         for done in staged:
             discard(done)
-        raise error(exc.status_code, exc.code, exc.message, **exc.details) from exc
-    jobs = []
-    for item in staged:
-        stored_path = keep(item, settings)
-        jobs.append(store.enqueue(user_id=user.id, filename=item.filename, stored_path=stored_path,
-                                  sha256=item.sha256, size=item.size, kind=item.kind.value,
-                                  max_attempts=settings.job_max_attempts))
+        if isinstance(exc, UploadRejected):
+            raise error(exc.status_code, exc.code, exc.message, **exc.details) from exc
+        raise
+    jobs = _keep_and_enqueue(store, settings, user.id, staged)
     if len(jobs) == 1:
         response.headers["Location"] = f"/api/v1/jobs/{jobs[0].id}"
     return UploadOut(jobs=[JobOut.of(j) for j in jobs])
+
+
+def _keep_and_enqueue(store: ServiceStore, settings: ServiceSettings, user_id: int,
+                      staged: list[StagedUpload]) -> list[JobInfo]:
+    """Keep the staged files and write their jobs in one transaction; on any failure (a full disk, a read-only
+    database) the files this request added are removed again, so no kept upload is left without a job."""
+    added: list[Path] = []
+    try:
+        files = []
+        for item in staged:
+            target = settings.data_dir / kept_relative(item)
+            existed = target.exists()
+            stored_path = keep(item, settings)
+            if not existed:
+                added.append(target)
+            files.append({"filename": item.filename, "stored_path": stored_path, "sha256": item.sha256,
+                          "size": item.size, "kind": item.kind.value, "pages": item.pages})
+        return store.enqueue_many(user_id, files, settings.job_max_attempts)
+    except BaseException:
+        for item in staged:
+            discard(item)
+        for target in added:
+            if not store.is_referenced(target.relative_to(settings.data_dir).as_posix()):
+                target.unlink(missing_ok=True)
+        raise
 
 
 @router.get("/jobs", tags=["uploads"], response_model=list[JobOut], responses=AUTH, summary="Your jobs, newest first")
@@ -138,7 +166,7 @@ def get_page(document_id: int, number: int, user: CurrentUser, store: Store, set
         png = render_page(source, number, settings)
     except PageNotFound as exc:
         raise error(404, "NOT_FOUND", f"document {document_id} has no page {number}") from exc
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(png, media_type="image/png")  # no-store (SecurityHeadersMiddleware): a page is personal data
 
 
 @router.get("/forms/{form_id}", tags=["review"], response_model=FormOut, responses={**AUTH, **NOT_FOUND},

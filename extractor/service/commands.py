@@ -1,7 +1,9 @@
-"""CLI of the service: `serve`, `worker`, `user create|password`, `token create|list|revoke`, `export-gold`."""
+"""CLI of the service: `serve`, `worker`, `user create|password|disable|enable`, `token create|list|revoke`,
+`export-gold`."""
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -48,6 +50,8 @@ def serve(
     from extractor.service.app import create_app
     from extractor.service.settings import get_service_settings
 
+    os.umask(0o077)  # the database, uploads, caches and exports are personal data: owner only
+    faulthandler.enable()  # a fatal signal (SIGBUS from a memory-mapped -shm file) leaves a traceback
     settings = get_service_settings()
     try:
         app = create_app(settings, workers=workers)
@@ -65,6 +69,8 @@ def worker(
     from extractor.service.worker import Worker, WorkerShutdown
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
+    os.umask(0o077)
+    faulthandler.enable()
     settings = get_service_settings()
     job_worker = Worker(settings, hard_timeout=True)
     if drain:
@@ -111,7 +117,7 @@ def user_password(
     username: Annotated[str, typer.Argument()],
     password: Annotated[str | None, typer.Option(envvar="EXTRACTOR_NEW_PASSWORD")] = None,
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password (every login session of the user ends)."""
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
@@ -122,6 +128,26 @@ def user_password(
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"password of {username} changed")
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a user: their sessions end now, their API tokens and logins are refused (their data is kept)."""
+    try:
+        ended = _store().set_disabled(username, True)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"user {username} disabled; {ended} session(s) ended")
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled user again (they log in anew; their tokens work again unless revoked)."""
+    try:
+        _store().set_disabled(username, False)
+    except ExtractorError as exc:
+        raise _fail(exc) from exc
+    out.print(f"user {username} enabled")
 
 
 @token_app.command("create")

@@ -52,24 +52,26 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 
 def session_user(request: Request) -> UserInfo | None:
-    """The user logged in to this session, if any (and still enabled)."""
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    """The user of this login session, if it is live on the server (not logged out, expired or revoked)."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str) or not sid:
         return None
-    user = get_store(request).get_user(user_id=uid)
-    if user is None or user.disabled:
-        request.session.clear()
+    user = get_store(request).session_user(sid)
+    if user is None:
+        request.session.clear()  # a replayed or revoked cookie: forget it
         return None
     return user
 
 
-def current_user(request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> UserInfo:
-    """The caller: a Bearer token's user, else the session's user (with CSRF on writes); 401 for neither."""
-    if request.headers.get("authorization"):
-        if credentials is None or not credentials.credentials:
+def authenticate(request: Request) -> UserInfo:
+    """The caller from the request's headers alone: a Bearer token's user, else the session's user (with CSRF
+    on writes); 401 for neither. Needs no body, so an upload can be refused before it is read."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise error(401, "INVALID_TOKEN", "the Authorization header must be 'Bearer <token>'")
-        user = get_store(request).user_for_token(credentials.credentials.strip())
+        user = get_store(request).user_for_token(token.strip())
         if user is None:
             raise error(401, "INVALID_TOKEN", "unknown or revoked API token")
         return user
@@ -79,6 +81,12 @@ def current_user(request: Request,
     if request.method not in SAFE_METHODS:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return user
+
+
+def current_user(request: Request,
+                 _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> UserInfo:
+    """The caller (see `authenticate`); the Bearer dependency documents the scheme in the OpenAPI schema."""
+    return authenticate(request)
 
 
 CurrentUser = Annotated[UserInfo, Depends(current_user)]

@@ -31,10 +31,34 @@ _DECIMAL_FIELDS = re.compile(
     r"(^|\.)(initial_budget|annual_budget|executed|weight|execution_rate|score|total_weight|total_score)$")
 
 
+# Bounds on a reviewer's value, checked before anything is computed from it: "1E-20000000" (11 bytes) once
+# stored 20 MB, "1E-999999999" cost 34 s of CPU, "1E+999999999" a 500. Amounts of a form are at most billions
+# of 元 with cents, rates and scores a few decimals: 18 significant digits (NUMERIC(18,4) stores 14 before the
+# point), 6 decimal places.
+MAX_NUMBER_CHARS = 40
+MAX_DIGITS = 18
+MAX_INTEGER_DIGITS = 14
+MAX_DECIMAL_PLACES = 6
+MAX_TEXT_CHARS = 2000  # the longest printed 指标值 or 项目名称 is a few hundred characters
+YEARS = range(1900, 2201)
+
+
 class CorrectionError(ExtractorError):
     """A correction that cannot be applied: an unknown field or a value of the wrong type."""
 
     code = "INVALID_CORRECTION"
+
+
+class NumberOutOfRangeError(CorrectionError):
+    """A decimal with too many digits, decimal places or too large an exponent for the field."""
+
+    code = "NUMBER_OUT_OF_RANGE"
+
+
+class TextTooLongError(CorrectionError):
+    """A text value longer than any field of a form holds."""
+
+    code = "TEXT_TOO_LONG"
 
 
 def editable_paths(record: Record) -> set[str]:
@@ -48,23 +72,47 @@ def parse_value(path: str, raw: Any) -> Any:
         return None
     if isinstance(raw, (bool, dict, list)):
         raise CorrectionError(f"{path}: a value must be text or a number", path=path)
+    if isinstance(raw, int) and not -(10**MAX_DIGITS) < raw < 10**MAX_DIGITS:  # before str(): no huge ints
+        raise NumberOutOfRangeError(f"{path}: the number has more than {MAX_DIGITS} digits", path=path)
     if _DECIMAL_FIELDS.search(path):
-        if isinstance(raw, float):
-            raise CorrectionError(f"{path}: give decimals as strings (\"8.50\"), not floats", path=path)
-        text = str(raw).strip().replace(",", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise CorrectionError(f"{path}: 「{raw}」 is not a number", path=path, value=str(raw)) from exc
-        if not value.is_finite():
-            raise CorrectionError(f"{path}: 「{raw}」 is not a number", path=path, value=str(raw))
-        return value
+        return _decimal(path, raw)
     if path == "year":
-        try:
-            return int(str(raw).strip())
-        except ValueError as exc:
-            raise CorrectionError(f"year: 「{raw}」 is not a year", path=path, value=str(raw)) from exc
-    return str(raw).strip()
+        text = str(raw).strip()
+        if len(text) > 4 or not text.isdigit() or int(text) not in YEARS:
+            raise CorrectionError(f"year: 「{text[:20]}」 is not a year between {YEARS[0]} and {YEARS[-1]}",
+                                  path=path, value=text[:20])
+        return int(text)
+    text = str(raw).strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLongError(f"{path}: {len(text)} characters, more than the {MAX_TEXT_CHARS} a field holds",
+                               path=path, length=len(text), limit=MAX_TEXT_CHARS)
+    return text
+
+
+def _decimal(path: str, raw: Any) -> Decimal:
+    """A reviewer's decimal, bounded in length, digits, decimal places and size before any arithmetic."""
+    if isinstance(raw, float):
+        raise CorrectionError(f"{path}: give decimals as strings (\"8.50\"), not floats", path=path)
+    text = str(raw).strip().replace(",", "")
+    if len(text) > MAX_NUMBER_CHARS:
+        raise NumberOutOfRangeError(f"{path}: a number of at most {MAX_NUMBER_CHARS} characters", path=path,
+                                    limit=MAX_NUMBER_CHARS)
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise CorrectionError(f"{path}: 「{text}」 is not a number", path=path, value=text) from exc
+    if not value.is_finite():
+        raise CorrectionError(f"{path}: 「{text}」 is not a number", path=path, value=text)
+    # Only the tuple is looked at: no operation on a value whose exponent may be a billion.
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    places = max(0, -exponent)
+    whole = max(0, len(digits) + exponent)
+    if places > MAX_DECIMAL_PLACES or whole > MAX_INTEGER_DIGITS or len(digits) > MAX_DIGITS:
+        raise NumberOutOfRangeError(
+            f"{path}: 「{text}」 is out of range (at most {MAX_INTEGER_DIGITS} digits before the point and "
+            f"{MAX_DECIMAL_PLACES} after)", path=path, value=text)
+    return Decimal(int(value)) if exponent > 0 else value  # 1E+3 is kept as 1000
 
 
 def recheck(form: FormResult, grid: Grid | None, corrected: set[str], previous: list[Finding]) -> FormResult:

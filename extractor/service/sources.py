@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from extractor.records.models import FormResult, Severity
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import SourceInfo
 
+log = logging.getLogger(__name__)
 _RANK = {Severity.ERROR.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
 MAX_IMAGE_SIDE = 1800  # page images of scans are shrunk to this (the review page shows them at ~900 px)
 
@@ -83,10 +85,14 @@ def render_page(source: SourceInfo, number: int, settings: ServiceSettings) -> b
     if cached.exists():
         return cached.read_bytes()
     data = _render_pdf(source, number, settings) if source.kind == "pdf" else _render_image(source, number, settings)
-    cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{id(data)}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(cached)
+    try:
+        cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+    except OSError as exc:  # a full disk costs the cache, not the page: never a half-written PNG left behind
+        log.warning("page cache not written: %s", exc.strerror or exc)
+        tmp.unlink(missing_ok=True)
     return data
 
 

@@ -6,13 +6,16 @@ the service needs, on the same engine and in the same transactions style (one pu
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from extractor.errors import ExtractorError
 from extractor.layout import Grid
@@ -23,11 +26,13 @@ from extractor.service.security import (
     token_hash,
     verify_password,
 )
+from extractor.storage.errors import StorageError
 from extractor.storage.models import Correction, Document, Form, utcnow
 from extractor.storage.repository import Repository
-from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, User
+from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, LoginSession, User
 
-# A token's last use is written at most this often: a busy client must not turn every read into a write.
+# A token's or session's last use is written at most this often: a busy client must not turn every read into
+# a write.
 _TOKEN_TOUCH = timedelta(minutes=1)
 
 
@@ -41,6 +46,22 @@ class UnknownUserError(ExtractorError):
     """No user of that name."""
 
     code = "UNKNOWN_USER"
+
+
+# Ids are INTEGER columns: PostgreSQL's hold 2^31 - 1 at most, SQLite cannot even bind 2^63. An id past that
+# names nothing; asking the database would be a 500 (SQLite) or a 503 (PostgreSQL) instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: int) -> bool:
+    """True when `value` can be the id of a row."""
+    return 0 < value <= MAX_ID
+
+
+def _claim_key(user_id: int, sha256: str) -> int:
+    """A signed 64-bit advisory-lock key for one owner's bytes."""
+    digest = hashlib.sha256(f"{user_id}:{sha256}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -83,6 +104,7 @@ class JobInfo(BaseModel):
     sha256: str
     size: int
     kind: str
+    pages: int | None = None
     status: str
     attempts: int
     max_attempts: int
@@ -140,7 +162,7 @@ def _user(u: User) -> UserInfo:
 
 def _job(j: Job) -> JobInfo:
     return JobInfo(id=j.id, user_id=j.user_id, filename=j.filename, stored_path=j.stored_path, sha256=j.sha256,
-                   size=j.size, kind=j.kind, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts,
+                   size=j.size, kind=j.kind, pages=j.pages, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts,
                    error=j.error, document_id=j.document_id, created_at=aware(j.created_at),  # type: ignore[arg-type]
                    started_at=aware(j.started_at), finished_at=aware(j.finished_at), seconds=j.seconds,
                    lease_owner=j.lease_owner)
@@ -171,12 +193,64 @@ class ServiceStore:
             raise UserExistsError(f"user {username!r} already exists", username=username) from exc
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password."""
+        """Replace a user's password; every login session of the user ends (whoever knew the old one is out)."""
         with self.repo.transaction() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
                 raise UnknownUserError(f"no user {username!r}", username=username)
             user.password_hash = hash_password(password)
+            s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+    def set_disabled(self, username: str, disabled: bool) -> int:
+        """Disable (or enable) a user; disabling ends their sessions at once. Returns how many sessions ended.
+
+        A disabled user's API tokens are refused too (user_for_token checks the flag on every request).
+        """
+        with self.repo.transaction() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UnknownUserError(f"no user {username!r}", username=username)
+            user.disabled = disabled
+            if not disabled:
+                return 0
+            result = s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- login sessions (server-side: the cookie carries only a random id) ---------------------------------
+
+    def create_session(self, user_id: int, max_age_s: float, client: str | None = None) -> str:
+        """Start a login session; returns the random id for the cookie (only its SHA-256 is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.repo.transaction() as s:
+            s.execute(delete(LoginSession).where(LoginSession.expires_at < now))  # sweep old ones as we go
+            s.add(LoginSession(user_id=user_id, token_hash=token_hash(token), created_at=now, last_seen_at=now,
+                               expires_at=now + timedelta(seconds=max_age_s), client=(client or "")[:100] or None))
+        return token
+
+    def session_user(self, token: str) -> UserInfo | None:
+        """The enabled user of a live session, else None (ended, expired, or the user disabled)."""
+        now = utcnow()
+        with self.repo.transaction() as s:
+            row = s.execute(select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                            .where(LoginSession.token_hash == token_hash(token))).first()
+            if row is None or row.User.disabled or aware(row.LoginSession.expires_at) <= now:  # type: ignore[operator]
+                return None
+            last, session_id, user = aware(row.LoginSession.last_seen_at), row.LoginSession.id, _user(row.User)
+        if now - last > _TOKEN_TOUCH:  # type: ignore[operator]
+            self._touch(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
+        return user
+
+    def end_session(self, token: str) -> bool:
+        """End one session (logout); False when it was not live."""
+        with self.repo.transaction() as s:
+            result = s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def session_count(self, user_id: int) -> int:
+        """How many sessions of a user are stored (live or not yet swept)."""
+        with self.repo.transaction() as s:
+            return s.scalar(select(func.count(LoginSession.id)).where(LoginSession.user_id == user_id)) or 0
 
     def get_user(self, user_id: int | None = None, username: str | None = None) -> UserInfo | None:
         """A user by id or by name."""
@@ -228,10 +302,18 @@ class ServiceStore:
                             .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))).first()
             if row is None or row.User.disabled:
                 return None
-            last = aware(row.ApiToken.last_used_at)
-            if last is None or now - last > _TOKEN_TOUCH:
-                row.ApiToken.last_used_at = now
-            return _user(row.User)
+            last, token_id, user = aware(row.ApiToken.last_used_at), row.ApiToken.id, _user(row.User)
+        if last is None or now - last > _TOKEN_TOUCH:
+            self._touch(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        return user
+
+    def _touch(self, statement: Any) -> None:
+        """Note a last use; a database that cannot write now (full disk) must not refuse the caller for it."""
+        try:
+            with self.repo.transaction() as s:
+                s.execute(statement)
+        except StorageError:
+            pass
 
     def list_tokens(self, username: str | None = None) -> list[TokenInfo]:
         """Tokens (of one user, or all), oldest first."""
@@ -253,17 +335,33 @@ class ServiceStore:
     # --- jobs -------------------------------------------------------------------------------------------------
 
     def enqueue(self, *, user_id: int, filename: str, stored_path: str, sha256: str, size: int, kind: str,
-                max_attempts: int) -> JobInfo:
+                max_attempts: int, pages: int | None = None) -> JobInfo:
         """Write a queued job (committed before the caller answers 202)."""
+        return self.enqueue_many(user_id, [dict(filename=filename, stored_path=stored_path, sha256=sha256,
+                                                size=size, kind=kind, pages=pages)], max_attempts)[0]
+
+    def enqueue_many(self, user_id: int, files: list[dict[str, Any]], max_attempts: int) -> list[JobInfo]:
+        """Write one queued job per file in one transaction: every job of a request, or none."""
+        now = utcnow()
         with self.repo.transaction() as s:
-            job = Job(user_id=user_id, filename=filename, stored_path=stored_path, sha256=sha256, size=size,
-                      kind=kind, status="queued", attempts=0, max_attempts=max_attempts, available_at=utcnow())
-            s.add(job)
+            jobs = [Job(user_id=user_id, status="queued", attempts=0, max_attempts=max_attempts, available_at=now,
+                        **f) for f in files]
+            s.add_all(jobs)
             s.flush()
-            return _job(job)
+            return [_job(j) for j in jobs]
+
+    def is_referenced(self, stored_path: str) -> bool:
+        """True when a job refers to this kept file (True as well when the database cannot say: keep it)."""
+        try:
+            with self.repo.transaction() as s:
+                return s.scalar(select(func.count(Job.id)).where(Job.stored_path == stored_path)) != 0
+        except StorageError:
+            return True
 
     def get_job(self, job_id: int, user_id: int | None = None) -> JobInfo | None:
         """A job (only if `user_id` owns it, when given)."""
+        if not valid_id(job_id):
+            return None
         with self.repo.transaction() as s:
             job = s.get(Job, job_id)
             if job is None or (user_id is not None and job.user_id != user_id):
@@ -287,8 +385,20 @@ class ServiceStore:
 
     @staticmethod
     def _claimable(now: datetime) -> Any:
-        return or_(and_(Job.status == "queued", Job.available_at <= now),
-                   and_(Job.status == "running", Job.lease_expires_at < now, Job.attempts < Job.max_attempts))
+        runnable = or_(and_(Job.status == "queued", Job.available_at <= now),
+                       and_(Job.status == "running", Job.lease_expires_at < now, Job.attempts < Job.max_attempts))
+        # One reading per (owner, bytes) at a time: a double click or a client's retry waits for the first
+        # reading and then links to its document instead of reading the same bytes again beside it.
+        other = aliased(Job)
+        sibling = exists().where(other.user_id == Job.user_id, other.sha256 == Job.sha256, other.id != Job.id,
+                                 other.status == "running", other.lease_expires_at >= now)
+        return and_(runnable, ~sibling)
+
+    @staticmethod
+    def _running_of_owner() -> Any:
+        other = aliased(Job)
+        return (select(func.count(other.id)).where(other.user_id == Job.user_id, other.status == "running")
+                .scalar_subquery())
 
     def _fail_abandoned(self, now: datetime) -> None:
         """Jobs whose worker vanished on every allowed attempt: a poison document ends failed, with its reason."""
@@ -303,16 +413,29 @@ class ServiceStore:
                 job.status, job.finished_at = "failed", now
                 job.lease_owner, job.lease_expires_at = None, None
 
-    def claim(self, owner: str, lease_s: float) -> JobInfo | None:
-        """Take the oldest runnable job under a lease (a queued one, or a running one whose lease ran out)."""
+    def claim(self, owner: str, lease_s: float, max_per_user: int = 0) -> JobInfo | None:
+        """Take the oldest runnable job under a lease (a queued one, or a running one whose lease ran out).
+
+        `max_per_user` > 0 caps how many jobs of one user run at once.
+        """
         now = utcnow()
         self._fail_abandoned(now)
+        condition = self._claimable(now)
+        if max_per_user > 0:
+            condition = and_(condition, self._running_of_owner() < max_per_user)
         with self.repo.transaction() as s:
-            candidates = list(s.scalars(select(Job.id).where(self._claimable(now)).order_by(Job.id).limit(8)))
-        for job_id in candidates:
+            # Fair between owners: the owner with the fewest jobs running goes first, then the oldest job, so
+            # one user's hundred uploads do not keep another user's one waiting behind them.
+            candidates = list(s.execute(select(Job.id, Job.user_id, Job.sha256).where(condition)
+                                        .order_by(self._running_of_owner(), Job.id).limit(8)))
+        for job_id, user_id, sha256 in candidates:
             with self.repo.transaction() as s:
+                if s.bind is not None and s.bind.dialect.name == "postgresql":
+                    # PostgreSQL checks the sibling condition on a snapshot: two claims of two jobs of the same
+                    # bytes could both pass it. This lock (held to commit) makes the second wait and see the first.
+                    s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _claim_key(user_id, sha256)})
                 # The same condition again in the UPDATE: of two workers racing for a row, exactly one wins.
-                result = s.execute(update(Job).where(Job.id == job_id, self._claimable(now)).values(
+                result = s.execute(update(Job).where(Job.id == job_id, condition).values(
                     status="running", attempts=Job.attempts + 1, lease_owner=owner,
                     lease_expires_at=now + timedelta(seconds=lease_s), started_at=now))
                 if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -326,11 +449,15 @@ class ServiceStore:
                                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
             return result.rowcount == 1  # type: ignore[attr-defined]
 
-    def note_error(self, job_id: int, owner: str, error: dict[str, Any], expire: bool = False) -> None:
-        """Keep the reason an attempt is failing (a timeout) on the job; `expire` frees it for a retry now."""
+    def note_error(self, job_id: int, owner: str, error: dict[str, Any], expire: bool = False,
+                   final: bool = False) -> None:
+        """Keep the reason an attempt is failing (a timeout) on the job; `expire` frees it for a retry now,
+        `final` ends it failed (a budget the document itself exceeds: another attempt would do the same)."""
         values: dict[str, Any] = {"error": to_jsonable_python(error)}
         if expire:
             values["lease_expires_at"] = utcnow() - timedelta(seconds=1)
+        if final:
+            values.update(status="failed", finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
         with self.repo.transaction() as s:
             s.execute(update(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
                       .values(**values))
@@ -371,13 +498,17 @@ class ServiceStore:
     # --- ownership --------------------------------------------------------------------------------------------
 
     def owns_document(self, user_id: int, document_id: int) -> bool:
-        """True when one of the user's uploads became this document."""
+        """True when the document is the user's (one of their uploads became it)."""
+        if not valid_id(document_id):
+            return False
         with self.repo.transaction() as s:
-            return s.scalar(select(func.count(Job.id)).where(Job.user_id == user_id,
-                                                             Job.document_id == document_id)) != 0
+            return s.scalar(select(func.count(Document.id)).where(Document.id == document_id,
+                                                                  Document.owner_id == user_id)) != 0
 
     def form_document(self, form_id: int) -> int | None:
         """The document a form belongs to."""
+        if not valid_id(form_id):
+            return None
         with self.repo.transaction() as s:
             return s.scalar(select(Form.document_id).where(Form.id == form_id))
 
@@ -385,7 +516,8 @@ class ServiceStore:
         """The documents a user's uploads became, newest upload first."""
         with self.repo.transaction() as s:
             rows = s.execute(select(Job.document_id, func.max(Job.id).label("last"))
-                             .where(Job.user_id == user_id, Job.document_id.is_not(None))
+                             .join(Document, Document.id == Job.document_id)
+                             .where(Job.user_id == user_id, Document.owner_id == user_id)
                              .group_by(Job.document_id).order_by(func.max(Job.id).desc()))
             return [r.document_id for r in rows]
 
@@ -401,7 +533,8 @@ class ServiceStore:
                 by_doc.setdefault(job.document_id, []).append(job)  # type: ignore[arg-type]
             if not by_doc:
                 return []
-            docs = {d.id: d for d in s.scalars(select(Document).where(Document.id.in_(by_doc)))}
+            docs = {d.id: d for d in s.scalars(select(Document).where(Document.id.in_(by_doc),
+                                                                       Document.owner_id == user_id))}
             review = dict(s.execute(select(Form.document_id, func.count()).where(
                 Form.document_id.in_(by_doc), Form.status == "needs_review").group_by(Form.document_id)).all())
             approved = dict(s.execute(select(Approval.document_id, func.count()).where(

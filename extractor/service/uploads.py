@@ -51,6 +51,8 @@ class StagedUpload:
 def safe_filename(name: str | None) -> str:
     """A display name from a client-given file name: last path component only, no control or odd characters."""
     name = unicodedata.normalize("NFC", name or "")
+    # Format characters (bidi overrides U+202E, isolates, zero-width joiners) make a name display as another.
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
     name = re.split(r"[\\/]", name)[-1]  # C:\x\..\y.pdf and ../../etc/passwd alike keep only their last part
     name = _UNSAFE.sub("_", name).strip().lstrip(".")
     return name[:200] or "upload"
@@ -59,13 +61,13 @@ def safe_filename(name: str | None) -> str:
 def receive(stream: BinaryIO, filename: str | None, settings: ServiceSettings) -> StagedUpload:
     """Copy an uploaded stream to the staging area (refusing it past the size limit), then inspect it."""
     staging = settings.uploads_dir() / "tmp"
-    staging.mkdir(parents=True, exist_ok=True)
+    staging.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = staging / f"{secrets.token_hex(16)}.part"
     digest = hashlib.sha256()
     size = 0
     name = safe_filename(filename)
     try:
-        with temp.open("xb") as out:
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > settings.max_file_bytes:
@@ -94,6 +96,9 @@ def inspect(path: Path, name: str, size: int, settings: ServiceSettings) -> tupl
         return _check_office(path, name, settings)
     # --- end issue 14 ---------------------------------------------------------------------------------------------
     if kind is DocumentKind.TEXT_EXPORT:
+        from extractor.service.budgets import check_text_size
+
+        check_text_size(size, name, settings)  # before the text is decoded in memory
         _check_text(path, name)
         return kind, None
     if kind is DocumentKind.PDF:
@@ -147,16 +152,19 @@ def _check_pdf(path: Path, name: str, settings: ServiceSettings) -> int:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # pymupdf raises several types for a broken file
         raise UploadRejected(422, "CORRUPT_DOCUMENT", f"{name} claims to be a PDF but cannot be opened",
-                             filename=name, reason=str(exc)[:200]) from exc
+                             filename=name, reason=_reason(exc, path, name)) from exc
     with doc:
         if doc.needs_pass:
             raise UploadRejected(422, "ENCRYPTED_DOCUMENT", f"{name} is password-protected", filename=name)
         pages = doc.page_count
-    if pages == 0:
-        raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} has no pages", filename=name)
-    if pages > settings.max_pages:
-        raise UploadRejected(413, "TOO_MANY_PAGES", f"{name} has {pages} pages, over the limit of "
-                             f"{settings.max_pages}", filename=name, pages=pages, limit=settings.max_pages)
+        if pages == 0:
+            raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} has no pages", filename=name)
+        if pages > settings.max_pages:
+            raise UploadRejected(413, "TOO_MANY_PAGES", f"{name} has {pages} pages, over the limit of "
+                                 f"{settings.max_pages}", filename=name, pages=pages, limit=settings.max_pages)
+        from extractor.service.budgets import check_pdf_pages
+
+        check_pdf_pages(doc, name, settings)
     return pages
 
 
@@ -171,9 +179,13 @@ def _check_image(path: Path, name: str, settings: ServiceSettings) -> int:
         with Image.open(path) as img:
             frames = getattr(img, "n_frames", 1)
             width, height = img.size
+            if frames <= settings.max_pages:
+                from extractor.service.budgets import check_image_frames
+
+                check_image_frames(img, name, settings)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UploadRejected(422, "CORRUPT_DOCUMENT", f"{name} looks like an image but cannot be read",
-                             filename=name, reason=str(exc)[:200]) from exc
+                             filename=name, reason=_reason(exc, path, name)) from exc
     except Image.DecompressionBombError as exc:
         raise UploadRejected(413, "TOO_MANY_PIXELS", f"{name}: {exc}", filename=name,
                              limit=settings.max_image_pixels) from exc
@@ -187,11 +199,22 @@ def _check_image(path: Path, name: str, settings: ServiceSettings) -> int:
     return frames
 
 
+def kept_relative(staged: StagedUpload) -> Path:
+    """Where a staged file is kept, relative to the data directory (its content address)."""
+    return Path("uploads") / staged.sha256[:2] / (staged.sha256 + _SUFFIX[staged.kind])
+
+
+def _reason(exc: BaseException, path: Path, name: str) -> str:
+    """A reader's error message for the client, with the server's staging path replaced by the file's name."""
+    text = str(exc).replace(str(path), name).replace(str(path.parent), "")
+    return re.sub(r"(/[^\s'\"]+)+", "…", text)[:200]  # any other absolute path the library names
+
+
 def keep(staged: StagedUpload, settings: ServiceSettings) -> str:
     """Move a staged file to its content address; returns that path relative to the data directory."""
-    relative = Path("uploads") / staged.sha256[:2] / (staged.sha256 + _SUFFIX[staged.kind])
+    relative = kept_relative(staged)
     target = settings.data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if target.exists():
         staged.temp_path.unlink(missing_ok=True)  # the same bytes were uploaded before
     else:

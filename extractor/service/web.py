@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -19,6 +20,7 @@ from extractor.service import actions
 from extractor.service.deps import Store, check_csrf, csrf_token, session_user
 from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_label
 from extractor.service.schemas import FormOut, SourceOut
+from extractor.service.security import LoginGuard, LoginRefused
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import UserInfo, aware
 from extractor.templates import default_registry
@@ -88,23 +90,41 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, store: Store, username: Annotated[str, Form(max_length=100)],
-          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "") -> Response:
-    """Check the password; on success start a fresh session (new CSRF token) and go to the document list."""
+async def login(request: Request, store: Store, username: Annotated[str, Form(max_length=100)],
+                password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "") -> Response:
+    """Check the password; on success start a fresh server-side session (new CSRF token) and go to the list.
+
+    Async on purpose: attempts over the limits are turned away here, and the Argon2 check waits for its own
+    small pool of threads, so a flood of logins never occupies the threads that serve everything else.
+    """
     check_csrf(request, csrf)
-    user = store.authenticate(username, password)
+    guard: LoginGuard = request.app.state.login_guard
+    settings = _settings(request)
+    address = request.client.host if request.client else "unknown"
+    try:
+        guard.admit(username, address)
+        user = await guard.verify(lambda: store.authenticate(username, password))
+    except LoginRefused as exc:
+        response = _render(request, "login.html", {"message": "登录尝试过多，请稍后再试", "username": username},
+                           status_code=exc.status_code)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if user is None:
         return _render(request, "login.html", {"message": "用户名或密码不正确", "username": username}, status_code=401)
+    sid = await anyio.to_thread.run_sync(lambda: store.create_session(user.id, settings.session_max_age_s, address))
     request.session.clear()  # no session fixation: everything of the anonymous session is dropped
-    request.session["uid"] = user.id
+    request.session["sid"] = sid
     csrf_token(request)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    """End the session."""
+def logout(request: Request, store: Store, csrf: Annotated[str, Form()] = "") -> Response:
+    """End the session on the server (the cookie, replayed, is refused) and in the browser."""
     check_csrf(request, csrf)
+    sid = request.session.get("sid")
+    if isinstance(sid, str) and sid:
+        store.end_session(sid)
     request.session.clear()
     return _login_redirect(request)
 

@@ -8,15 +8,18 @@ processes under a Supervisor that restarts any that die; `extractor worker` runs
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
 import logging
 import multiprocessing
 import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +28,7 @@ from extractor.ingest.loader import LoadedDocument, load_bytes
 from extractor.mapping import Mapper, get_mapper
 from extractor.pipeline import extract_bytes
 from extractor.records.models import DocumentStatus
+from extractor.service.budgets import cpu_budget_s
 from extractor.service.settings import ServiceSettings
 from extractor.service.store import JobInfo, ServiceStore
 from extractor.service.uploads import read_kept
@@ -52,8 +56,11 @@ class Worker:
     """Processes jobs one at a time; in its own process it also enforces the document timeout."""
 
     def __init__(self, settings: ServiceSettings, store: ServiceStore | None = None, name: str | None = None,
-                 hard_timeout: bool = False) -> None:
+                 hard_timeout: bool = False, cpu_clock: Callable[[], float] = time.process_time,
+                 parent_pid: int | None = None) -> None:
         self.settings = settings
+        self.parent_pid = parent_pid  # the server that started this worker; the worker never outlives it
+        self.cpu_clock = cpu_clock  # this process's CPU seconds, all threads (OCR runs several)
         self.store = store or ServiceStore(Repository.open(settings=settings))
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.hard_timeout = hard_timeout
@@ -74,7 +81,7 @@ class Worker:
 
     def run_once(self) -> JobInfo | None:
         """Claim and process one job; None when nothing was runnable."""
-        job = self.store.claim(self.name, self.settings.job_lease_s)
+        job = self.store.claim(self.name, self.settings.job_lease_s, self.settings.max_running_jobs_per_user)
         if job is None:
             return None
         self.current = job
@@ -107,9 +114,11 @@ class Worker:
             data = read_kept(job.stored_path, self.settings)
         except OSError as exc:
             return Outcome("failed", None, FileAccessError(f"the uploaded file is gone: {exc.strerror or exc}").to_dict())
-        known = repo.document_state(job.sha256)
+        known = repo.document_state(job.sha256, owner_id=job.user_id)
         if known is not None and known.status != DocumentStatus.FAILED.value:
-            # Read before (another upload, a back-fill): reuse it, so reviewers' corrections are never overwritten.
+            # This user's bytes, read before: link the upload to that document (its review stays as it is).
+            # Only the uploader's own documents are looked at: another user's upload of the same bytes is read
+            # into a document of its own, as slowly as any new file, so nothing tells it was seen before.
             if not self.store.has_source(known.id):
                 self.store.save_source(known.id, job.stored_path, job.kind, self._grids(data))
             return Outcome("done", known.id, None)
@@ -119,7 +128,7 @@ class Worker:
         document_id = repo.save_result(result, sha256=job.sha256, size=job.size,
                                        paths=[PathSeen(path=f"upload:{job.id}/{job.filename}", size=job.size)],
                                        seconds=round(time.perf_counter() - start, 6),
-                                       mapper=self.settings.mapper.value)
+                                       mapper=self.settings.mapper.value, owner_id=job.user_id)
         self.store.save_source(document_id, job.stored_path, result.kind or job.kind,
                                loaded[0].grids if loaded else [])
         if result.status is DocumentStatus.FAILED:
@@ -134,14 +143,35 @@ class Worker:
 
     @contextmanager
     def _heartbeat(self, job: JobInfo) -> Iterator[None]:
-        """Renew the lease while the job runs; past the document timeout, give the job up (in a worker process)."""
+        """Renew the lease while the job runs; past the document's CPU budget or the timeout, give the job up
+        (in a worker process: the pipeline may be in native code, so the process exits)."""
         done = threading.Event()
         lease = self.settings.job_lease_s
         timeout = self.settings.document_timeout_s
         started = time.monotonic()
+        cpu_budget = cpu_budget_s(job.kind, job.pages, job.size, self.settings)
+        cpu_start = self.cpu_clock()
 
         def beat() -> None:
             while not done.wait(min(lease / 3, 5.0)):
+                if self.hard_timeout and self.orphaned():  # the server died and its signal did not get through
+                    log.error("job %d: the server is gone; handing the job back and exiting", job.id)
+                    try:
+                        self.store.release(job.id, self.name)
+                    finally:
+                        os._exit(0)
+                used = self.cpu_clock() - cpu_start
+                if self.hard_timeout and used > cpu_budget:
+                    # CPU time does not depend on how busy the machine is: another attempt would spend the
+                    # same, so the job ends failed now instead of costing its owner's queue three times.
+                    error = {"code": "CPU_BUDGET_EXCEEDED", "message": f"reading used more than {cpu_budget:g} "
+                             f"CPU seconds, the budget of a {job.kind} of this size", "cpu_s": round(used, 1),
+                             "limit_s": cpu_budget, "pages": job.pages}
+                    try:
+                        self.store.note_error(job.id, self.name, error, final=True)
+                    finally:
+                        log.error("job %d over its CPU budget (%g s); worker exits", job.id, cpu_budget)
+                        os._exit(EXIT_TIMEOUT)
                 if self.hard_timeout and time.monotonic() - started > timeout:
                     error = {"code": "JOB_TIMEOUT", "message": f"processing took longer than {timeout:g} s",
                              "attempt": job.attempts}
@@ -168,9 +198,13 @@ class Worker:
 
     # --- loops ------------------------------------------------------------------------------------------------
 
+    def orphaned(self) -> bool:
+        """True when the server that started this worker is gone."""
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
     def run(self, stop: threading.Event) -> None:
-        """Process jobs until `stop` is set, polling the database while idle."""
-        while not stop.is_set():
+        """Process jobs until `stop` is set (or the server is gone), polling the database while idle."""
+        while not stop.is_set() and not self.orphaned():
             try:
                 job = self.run_once()
             except StorageError as exc:  # database unreachable: wait and try again, never spin
@@ -187,10 +221,28 @@ class Worker:
         return count
 
 
-def worker_main(settings: ServiceSettings, name: str) -> None:
-    """Entry point of a worker process: run until SIGTERM, handing back the job in hand."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel send SIGTERM to this process when the server that started it dies (even by SIGKILL,
+    which runs none of its handlers); exit now if it already has. Linux only; elsewhere the watch on the
+    parent in the worker's loop does the same, a little later."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != parent_pid:  # the parent died before the request above took effect
+        os._exit(0)
+
+
+def worker_main(settings: ServiceSettings, name: str, parent_pid: int | None = None) -> None:
+    """Entry point of a worker process: run until SIGTERM (or its server's death), handing back the job in hand."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
-    worker = Worker(settings, name=name, hard_timeout=True)
+    faulthandler.enable()  # a SIGBUS (a memory-mapped -shm file gone bad) or SIGSEGV leaves a traceback in the log
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
+    worker = Worker(settings, name=name, hard_timeout=True, parent_pid=parent_pid)
     stop = threading.Event()
 
     def on_term(_signum: int, _frame: object) -> None:
@@ -225,8 +277,8 @@ class Supervisor:
 
     def _spawn(self, slot: int) -> None:
         name = f"{socket.gethostname()}:w{slot}:{secrets.token_hex(3)}"
-        proc = self._context.Process(target=worker_main, args=(self.settings, name), name=f"extractor-worker-{slot}",
-                                     daemon=True)
+        proc = self._context.Process(target=worker_main, args=(self.settings, name, os.getpid()),
+                                     name=f"extractor-worker-{slot}", daemon=True)
         proc.start()
         self._procs[slot] = proc
         self._started[slot] = time.monotonic()

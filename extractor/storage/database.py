@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def secure_sqlite_files(engine: Engine) -> None:
+    """A SQLite database file and its -wal/-shm, owner only (0600): the web service keeps personal data there.
+
+    SQLite gives -wal and -shm the database file's mode when it creates them, so the database's mode is the one
+    that matters; the others are fixed too in case they were made before.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return
+    database = Path(engine.url.database).expanduser()
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            path.chmod(0o600)
+
+
+def sqlite_files_writable(engine: Engine) -> bool:
+    """False when a SQLite database file, its -wal or -shm exists and this process may not write it."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return True
+    database = Path(engine.url.database).expanduser()
+    return all(os.access(path, os.W_OK) for path in (database, database.with_name(database.name + "-wal"),
+                                                     database.with_name(database.name + "-shm")) if path.exists())
 
 
 def create_db_engine(url: str) -> Engine:
@@ -85,20 +111,38 @@ def head_revision() -> str:
     return head
 
 
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run a migration step in one transaction; on SQLite with foreign keys off while it runs.
+
+    SQLite changes a table's constraints by copying it and dropping the old one; with foreign keys on, that
+    drop would cascade to every form of every document. The pragma only takes effect outside a transaction.
+    """
+    config = _alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise StorageError("the migration left rows whose parent is gone", reason="other")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the shipped migrations up to `revision` (head by default)."""
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Undo migrations down to `revision` ("base" drops every table)."""
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
 def open_engine(url: str | None = None, settings: Settings | None = None, migrate: bool = True) -> Engine:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -67,13 +68,27 @@ class Run(Base):
 
 
 class Document(Base):
-    """One distinct input (by content): seen under one or more paths, read into zero or more forms."""
+    """One distinct input (by content) of one owner: seen under one or more paths, read into zero or more forms.
+
+    Archive documents (back-fill) have no owner; an upload to the service belongs to its uploader, so the same
+    bytes uploaded by two users are two documents and neither sees the other's review.
+    """
 
     __tablename__ = "documents"
+    __table_args__ = (
+        # One archive document per content, and one per (owner, content): partial indexes, since NULLs are
+        # distinct in a plain unique constraint on both backends.
+        Index("uq_documents_archive_sha256", "sha256", unique=True, sqlite_where=text("owner_id IS NULL"),
+              postgresql_where=text("owner_id IS NULL")),
+        Index("uq_documents_owner_sha256", "owner_id", "sha256", unique=True,
+              sqlite_where=text("owner_id IS NOT NULL"), postgresql_where=text("owner_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # NULL only for a file that could not be read at all (its content, hence its hash, is unknown).
-    sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    # The service user who uploaded it; NULL for archive documents (back-fill).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     size: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str | None] = mapped_column(String(20))
     pages: Mapped[int | None] = mapped_column(Integer)

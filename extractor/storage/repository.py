@@ -34,6 +34,7 @@ from extractor.storage.models import (
     Run,
     utcnow,
 )
+from extractor.storage.service_tables import Approval
 from extractor.storage.views import (
     CorrectionInfo,
     DocumentInfo,
@@ -169,7 +170,7 @@ def _alive(pid: int) -> bool:
 
 
 def _document_info(doc: Document) -> DocumentInfo:
-    return DocumentInfo(id=doc.id, sha256=doc.sha256, size=doc.size, kind=doc.kind, pages=doc.pages,
+    return DocumentInfo(id=doc.id, sha256=doc.sha256, owner_id=doc.owner_id, size=doc.size, kind=doc.kind, pages=doc.pages,
                         status=doc.status, error_code=doc.error_code, error=doc.error, form_count=doc.form_count,
                         mapper=doc.mapper, seconds=doc.seconds, run_id=doc.run_id, processed_at=doc.processed_at,
                         paths=[p.path for p in doc.paths])
@@ -180,6 +181,11 @@ def _run_info(run: Run) -> RunInfo:
                    engine=run.engine, workers=run.workers, host=run.host, inputs=run.inputs or [],
                    settings=run.settings or {}, counts=run.counts or {}, failures=run.failures or [],
                    message=run.message)
+
+
+def _of_owner(owner_id: int | None) -> Any:
+    """The documents of one owner (a service user), or the archive's (no owner) when None."""
+    return Document.owner_id.is_(None) if owner_id is None else Document.owner_id == owner_id
 
 
 def _filtered(stmt: Select[Any], query: FormQuery) -> Select[Any]:
@@ -283,20 +289,21 @@ class Repository:
             rows = s.execute(select(DocumentPath.path, Document.sha256, DocumentPath.size, DocumentPath.mtime_ns,
                                     Document.status, Document.error_code)
                              .join(Document, Document.id == DocumentPath.document_id)
+                             .where(_of_owner(None))
                              .order_by(DocumentPath.last_seen_at, DocumentPath.id))
             return {r.path: KnownPath(r.sha256, r.size, r.mtime_ns, r.status, r.error_code) for r in rows}
 
     def known_documents(self) -> dict[str, KnownDocument]:
-        """Every stored document by hash with its outcome."""
+        """Every stored archive document (no owner) by hash with its outcome."""
         with self.transaction() as s:
             rows = s.execute(select(Document.sha256, Document.id, Document.status, Document.error_code)
-                             .where(Document.sha256.is_not(None)))
+                             .where(Document.sha256.is_not(None), _of_owner(None)))
             return {r.sha256: KnownDocument(r.id, r.status, r.error_code) for r in rows}
 
-    def document_state(self, sha256: str) -> KnownDocument | None:
-        """The outcome of the document with this hash, if stored."""
+    def document_state(self, sha256: str, owner_id: int | None = None) -> KnownDocument | None:
+        """The outcome of the document with this hash (of this owner; the archive's when None), if stored."""
         with self.transaction() as s:
-            doc = s.scalar(select(Document).where(Document.sha256 == sha256))
+            doc = s.scalar(select(Document).where(Document.sha256 == sha256, _of_owner(owner_id)))
             return KnownDocument(doc.id, doc.status, doc.error_code) if doc else None
 
     @staticmethod
@@ -325,26 +332,30 @@ class Repository:
                 row.size, row.mtime_ns, row.last_seen_at = item.size, item.mtime_ns, now
         return added
 
-    def add_paths(self, sha256: str, seen: list[PathSeen], run_id: int | None = None) -> int:
+    def add_paths(self, sha256: str, seen: list[PathSeen], run_id: int | None = None,
+                  owner_id: int | None = None) -> int:
         """Record more paths for a stored document (a duplicate under another name); returns how many were new."""
         with self.transaction() as s:
-            doc = s.scalar(select(Document).where(Document.sha256 == sha256))
+            doc = s.scalar(select(Document).where(Document.sha256 == sha256, _of_owner(owner_id)))
             if doc is None:
                 raise KeyError(sha256)
             self._drop_pathonly_failures(s, [p.path for p in seen])
             return self._touch_paths(s, doc, seen, run_id)
 
     def save_result(self, result: DocumentResult, *, sha256: str, size: int | None, paths: list[PathSeen],
-                    run_id: int | None = None, seconds: float | None = None, mapper: str | None = None) -> int:
+                    run_id: int | None = None, seconds: float | None = None, mapper: str | None = None,
+                    owner_id: int | None = None) -> int:
         """Store one document's outcome, its forms, indicators and findings, in one transaction; returns its id.
 
-        A document already stored under this hash is replaced (its forms re-written), never duplicated.
+        The document is the archive's (owner None) or a service user's. One already stored under this hash is
+        read again in place, never duplicated: a form a reviewer corrected or approved is kept as it stands,
+        the others are updated where they are (their ids stay), forms no longer found are dropped.
         """
         for attempt in (1, 2):
             try:
                 with self.transaction() as s:
                     return self._save(s, result, sha256=sha256, size=size, paths=paths, run_id=run_id,
-                                      seconds=seconds, mapper=mapper)
+                                      seconds=seconds, mapper=mapper, owner_id=owner_id)
             except IntegrityError as exc:
                 # Another process stored the same document between our check and our insert: update theirs.
                 if attempt == 2:
@@ -352,14 +363,20 @@ class Repository:
         raise AssertionError("unreachable")
 
     def _save(self, s: Session, result: DocumentResult, *, sha256: str, size: int | None, paths: list[PathSeen],
-              run_id: int | None, seconds: float | None, mapper: str | None) -> int:
-        doc = s.scalar(select(Document).where(Document.sha256 == sha256))
+              run_id: int | None, seconds: float | None, mapper: str | None, owner_id: int | None) -> int:
+        doc = s.scalar(select(Document).where(Document.sha256 == sha256, _of_owner(owner_id))
+                       .with_for_update())
+        new_forms = list(result.forms)
         if doc is None:
-            doc = Document(sha256=sha256, created_at=utcnow())
+            doc = Document(sha256=sha256, owner_id=owner_id, created_at=utcnow())
             s.add(doc)
+        elif result.status.value == "failed" and doc.status != "failed":
+            # The same bytes were read before: a failure now (a timeout under load, a missing engine) says
+            # nothing new about them, so the stored reading and its review stay.
+            self._touch_paths(s, doc, paths, run_id)
+            return doc.id
         else:
-            # Delete the old forms first: inserting the new ones could otherwise collide on (document, index).
-            s.execute(delete(Form).where(Form.document_id == doc.id))
+            new_forms = self._merge_forms(s, doc.id, new_forms)
         error = to_jsonable_python(result.error) if result.error else None
         doc.size = size
         doc.kind = result.kind
@@ -367,7 +384,6 @@ class Repository:
         doc.status = result.status.value
         doc.error_code = (error or {}).get("code")
         doc.error = error
-        doc.form_count = len(result.forms)
         doc.mapper = mapper
         doc.timings = dict(result.timings)
         doc.seconds = seconds
@@ -376,13 +392,34 @@ class Repository:
         s.flush()
         self._drop_pathonly_failures(s, [p.path for p in paths], keep=doc.id)
         self._touch_paths(s, doc, paths, run_id)
-        if result.forms:
+        if new_forms:
             now = utcnow()
             rows = [{**_form_columns(form, mapper), "document_id": doc.id, "created_at": now, "updated_at": now}
-                    for form in result.forms]
+                    for form in new_forms]
             ids = s.scalars(insert(Form).returning(Form.id, sort_by_parameter_order=True), rows).all()
-            _insert_children(s, list(ids), result.forms)
+            _insert_children(s, list(ids), new_forms)
+        doc.form_count = s.scalar(select(func.count(Form.id)).where(Form.document_id == doc.id)) or 0
         return doc.id
+
+    def _merge_forms(self, s: Session, document_id: int, forms: list[FormResult]) -> list[FormResult]:
+        """Merge a new reading into the stored forms of a document; returns the forms still to insert.
+
+        A reviewed form (corrected or approved) is the reviewer's: it is kept as it stands. Other forms are
+        updated in place by their index, so a form id an open review page holds stays valid.
+        """
+        stored = {row.form_index: row.id for row in s.execute(
+            select(Form.form_index, Form.id).where(Form.document_id == document_id))}
+        reviewed = set(s.scalars(select(Correction.form_id).where(Correction.document_id == document_id)))
+        reviewed |= set(s.scalars(select(Approval.form_id).where(Approval.document_id == document_id)))
+        fresh = {form.index: form for form in forms}
+        for index, form_id in stored.items():
+            if form_id in reviewed:
+                continue
+            if index in fresh:
+                self._replace_form(s, form_id, fresh[index])
+            else:
+                s.execute(delete(Form).where(Form.id == form_id))
+        return [form for form in forms if form.index not in stored]
 
     def save_unreadable(self, path: PathSeen, error: dict[str, Any], run_id: int | None = None) -> bool:
         """Record a file that could not be read at all; False when the path is known with readable content."""
@@ -405,12 +442,13 @@ class Repository:
 
     # --- documents ----------------------------------------------------------------------------------------
 
-    def get_document(self, document_id: int | None = None, sha256: str | None = None) -> DocumentInfo | None:
-        """A document by id or by hash."""
+    def get_document(self, document_id: int | None = None, sha256: str | None = None,
+                     owner_id: int | None = None) -> DocumentInfo | None:
+        """A document by id, or by hash (the archive's, or this owner's)."""
         with self.transaction() as s:
             stmt = select(Document).options(selectinload(Document.paths))
             stmt = stmt.where(Document.id == document_id) if document_id is not None else \
-                stmt.where(Document.sha256 == sha256)
+                stmt.where(Document.sha256 == sha256, _of_owner(owner_id))
             doc = s.scalar(stmt)
             return _document_info(doc) if doc else None
 

@@ -23,6 +23,21 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class LoginSession(Base):
+    """A review-page login, kept on the server: the cookie holds only a random id whose SHA-256 is stored here,
+    so logout, a password change or disabling the user ends it at once (a signed cookie alone cannot be revoked)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    client: Mapped[str | None] = mapped_column(String(100))  # the address it logged in from, for `user sessions`
+
+
 class ApiToken(Base):
     """A bearer token of a user; only its SHA-256 is stored (the token itself is shown once)."""
 
@@ -51,6 +66,7 @@ class Job(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(20))
+    pages: Mapped[int | None] = mapped_column(Integer)  # known at upload: the CPU budget scales with it
     status: Mapped[str] = mapped_column(String(20))  # queued | running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)

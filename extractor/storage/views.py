@@ -24,6 +24,7 @@ class DocumentInfo(BaseModel):
 
     id: int
     sha256: str | None
+    owner_id: int | None = None  # the service user it belongs to; None for archive documents
     size: int | None
     kind: str | None
     pages: int | None

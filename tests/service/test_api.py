@@ -154,20 +154,18 @@ def test_several_files_in_one_request_become_several_jobs(alice: Caller, worker:
     assert {d["filename"] for d in alice.get("/api/v1/documents").json()} == {"a.txt", "b.txt"}
 
 
-def test_the_same_bytes_again_reuse_the_document_and_never_overwrite_a_review(alice: Caller, bob: Caller,
-                                                                              worker: Worker, store: ServiceStore) -> None:
+def test_the_same_bytes_again_reuse_the_document_and_never_overwrite_a_review(alice: Caller, worker: Worker,
+                                                                              store: ServiceStore) -> None:
     doc = _document(alice, worker)
     form = doc["forms"][9]
     alice.patch(f"/api/v1/forms/{form['id']}/fields/funds.current_year.annual_budget", json={"value": "3.52"})
-    again = _process(bob, worker, ("copy.txt", seed_bytes()))[0]
+    again = _process(alice, worker, ("copy.txt", seed_bytes()))[0]
     assert again["status"] == "done" and again["document_id"] == doc["id"]
     with store.repo.transaction() as s:
         assert s.scalar(select(func.count(Document.id))) == 1
     kept = alice.get(f"/api/v1/forms/{form['id']}").json()
     assert kept["record"]["funds"]["current_year"]["annual_budget"] == "3.52"
-    # Bob sees the document under his own file name, Alice under hers.
-    assert bob.get(f"/api/v1/documents/{doc['id']}").json()["filenames"] == ["copy.txt"]
-    assert alice.get(f"/api/v1/documents/{doc['id']}").json()["filenames"] == ["2024-export.txt"]
+    assert alice.get(f"/api/v1/documents/{doc['id']}").json()["filenames"] == ["2024-export.txt", "copy.txt"]
 
 
 def test_exports_of_a_selection(alice: Caller, worker: Worker) -> None:
@@ -208,3 +206,31 @@ def test_tokens_are_stored_hashed_and_a_revoked_token_stops_working(alice: Calle
     assert alice.get("/api/v1/me").json()["username"] == "alice"
     assert store.revoke_token(tokens[0].id)
     assert alice.get("/api/v1/me").status_code == 401
+
+
+def test_correction_values_are_bounded_by_field_with_typed_422s(alice: Caller, worker: Worker) -> None:
+    form = _document(alice, worker)["forms"][2]
+    url = f"/api/v1/forms/{form['id']}/fields/"
+    refused = {("funds.total.executed", "1E-20000000"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1E-999999999"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1E+999999999"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "1" * 41): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "123456789012345"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", "0.0000001"): "NUMBER_OUT_OF_RANGE",
+               ("funds.total.executed", 10**40): "NUMBER_OUT_OF_RANGE",
+               ("total_score", "1" * 5000): "NUMBER_OUT_OF_RANGE",
+               ("project_name", "长" * 2001): "TEXT_TOO_LONG",
+               ("indicators[0].target", "x" * 300_000): "TEXT_TOO_LONG",
+               ("year", "20240"): "INVALID_CORRECTION",
+               ("year", "1E+999999999"): "INVALID_CORRECTION"}
+    for (path, value), code in refused.items():
+        response = alice.patch(url + path, json={"value": value})
+        assert response.status_code == 422, (path, str(value)[:30], response.status_code)
+        assert response.json()["detail"]["code"] == code, (path, str(value)[:30])
+        assert len(response.content) < 2000  # the refusal does not echo a huge value back
+    assert alice.get(f"/api/v1/forms/{form['id']}/corrections").json() == []
+    ok = alice.patch(url + "funds.total.executed", json={"value": "12345678901234.5"})
+    assert ok.status_code == 200 and ok.json()["correction"]["new_value"] == "12345678901234.5"
+    assert alice.patch(url + "funds.total.initial_budget", json={"value": "1E+3"}).json()["correction"][
+        "new_value"] == "1000"
+    assert alice.patch(url + "project_name", json={"value": "长" * 2000}).status_code == 200

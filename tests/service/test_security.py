@@ -235,3 +235,35 @@ def test_another_users_pages_are_not_found_in_the_browser_either(client: TestCli
     assert client.get(f"/documents/{doc['id']}/forms/{form_id}/panel").status_code == 404
     assert client.get(f"/api/v1/documents/{doc['id']}/source").status_code == 404
     assert "export.txt" not in client.get("/").text
+
+
+def test_bidi_and_format_characters_leave_display_names(alice: Caller) -> None:
+    name = "invoice\u202eTXT.exe\u2066\u200b.txt"
+    job = alice.upload((name, seed_bytes())).json()["jobs"][0]
+    assert job["filename"] == "invoiceTXT.exe.txt"
+
+
+def test_a_readers_error_does_not_show_the_servers_staging_path(tight_alice: Caller, tight: ServiceSettings) -> None:
+    for name, data in (("broken.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 50),
+                       ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)):
+        response = tight_alice.upload((name, data))
+        assert response.status_code == 422
+        assert str(tight.data_dir) not in response.text and "/tmp" not in response.text and ".part" not in response.text
+
+
+def test_personal_data_is_never_cached(client: TestClient, alice: Caller, worker: Worker) -> None:
+    doc = _document(alice, worker)
+    for url in ("/api/v1/documents", f"/api/v1/documents/{doc['id']}", f"/api/v1/forms/{doc['forms'][0]['id']}",
+                "/api/v1/jobs", "/api/v1/exports/jsonl", "/api/v1/me"):
+        assert alice.get(url).headers["cache-control"] == "no-store", url
+    assert client.get("/login").headers["cache-control"] == "no-store"
+    assert "no-store" not in client.get("/static/review.js").headers.get("cache-control", "")
+
+
+def test_the_openapi_schema_is_public_and_holds_no_data(client: TestClient, alice: Caller, worker: Worker) -> None:
+    # A decision (README, Security): the schema is the API's contract, the same for every installation and
+    # in the source; clients generate code from it without a token. It must never carry a user's data.
+    _document(alice, worker, name="secret-name.txt")
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert "secret-name" not in schema.text and "alice" not in schema.text
