@@ -6,6 +6,7 @@ import io
 import logging
 import re
 import time
+import traceback
 import unicodedata
 import warnings
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from extractor.errors import (
     DocumentLoadError,
     EmptyDocumentError,
     EncryptedDocumentError,
+    ExtractorError,
+    InternalError,
     NoFormFoundError,
     ResourceLimitError,
 )
@@ -122,9 +125,62 @@ def _ocr_engine(settings: Settings) -> Any:
     return get_engine(settings)
 
 
+# mupdf's warnings while a page is read say what it had to skip. These always mean content was lost …
+_LOST = re.compile(r"cannot load content stream|object is not a stream|premature end|truncated|zlib|cannot find object|"
+                   r"unexpected end|read error|corrupt|cannot load object|non-page object in page tree", re.IGNORECASE)
+# … and these only in a file mupdf had to repair (a sloppy writer's syntax errors are harmless in a whole file).
+_DOUBTFUL = re.compile(r"syntax error|page may not be correct|Length incorrect", re.IGNORECASE)
+
+
+def _mupdf_warnings() -> list[str]:
+    """mupdf's warnings since the last call (the store is emptied)."""
+    import pymupdf
+
+    return [line for line in pymupdf.TOOLS.mupdf_warnings(reset=True).splitlines() if line.strip()]
+
+
+def _damage(warnings: list[str], repaired: bool) -> str | None:
+    """What mupdf lost while reading a page, from its warnings; None when nothing."""
+    hits = [w for w in warnings if _LOST.search(w) or (repaired and _DOUBTFUL.search(w))]
+    return "; ".join(dict.fromkeys(hits))[:300] if hits else None
+
+
+def _is_empty(layout: PageLayout) -> bool:
+    return not layout.free_lines and not any(cell.text.strip() for t in layout.tables for cell in t.cells)
+
+
+def _failure(number: int, exc: Exception) -> dict[str, Any]:
+    """A failed page as recorded in the document's meta: its number, a typed code and the reason."""
+    if isinstance(exc, ExtractorError):
+        return {"page": number, "code": exc.code, "message": exc.message, **exc.details}
+    # An exception raised inside pymupdf or Pillow is the file's fault; anywhere else it is ours.
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = frames[-1].filename if frames else ""
+    broken = any(part in where for part in ("/pymupdf/", "/fitz/", "/PIL/"))
+    return {"page": number, "code": "CORRUPT_DOCUMENT" if broken else "INTERNAL_ERROR",
+            "message": f"page {number} cannot be read: {type(exc).__name__}: {exc}"}
+
+
+def _pdf_page(page: Any, number: int, settings: Settings) -> tuple[PageLayout | None, dict[str, Any]]:
+    """One PDF page read from its text layer or by OCR; None for a page with nothing on it."""
+    glyphs = _glyphs_from_rawdict(page.get_text("rawdict"))
+    problem = text_layer_problem("".join(g.text for g in glyphs))
+    if problem == "no text layer" and not page.get_images():
+        return None, {"page": number, "source": "blank"}  # nothing printed and nothing scanned: no OCR to run
+    if problem is None:
+        return _text_page(page, number, glyphs), {"page": number, "source": "text_layer"}
+    dpi = _native_dpi(page)
+    gray = _raster(page, dpi)
+    from extractor.ingest.scan import read_raster
+
+    layout = read_raster(gray, number, _ocr_engine(settings), scale=72 / dpi)
+    return layout, {"page": number, "source": "ocr", "reason": problem, "dpi": dpi}
+
+
 def _pdf_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: float) -> Iterator[PageLayout]:
     import pymupdf
 
+    _mupdf_warnings()
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # pymupdf raises FileDataError, RuntimeError, ValueError for broken files
@@ -138,35 +194,53 @@ def _pdf_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: 
             raise ResourceLimitError(f"the PDF has {doc.page_count} pages, over the limit of {settings.max_pages}",
                                      pages=doc.page_count, limit=settings.max_pages)
         meta["pages_total"] = doc.page_count
+        repaired = bool(doc.is_repaired)
+        opened = _mupdf_warnings()
+        if repaired:
+            meta["repaired"] = "; ".join(opened)[:300] or "the file was repaired"
         for index in range(doc.page_count):
             _check_deadline(deadline, settings, index)
             number = index + 1
+            _mupdf_warnings()  # what mupdf says from here on is about this page
             try:
-                page = doc.load_page(index)
-                glyphs = _glyphs_from_rawdict(page.get_text("rawdict"))
-                problem = text_layer_problem("".join(g.text for g in glyphs))
-                if problem == "no text layer" and not page.get_images():
-                    meta["page_sources"].append({"page": number, "source": "blank"})
-                    continue  # nothing printed and nothing scanned: no OCR to run
-                if problem is None:
-                    layout = _text_page(page, number, glyphs)
-                    meta["page_sources"].append({"page": number, "source": "text_layer"})
-                else:
-                    dpi = _native_dpi(page)
-                    gray = _raster(page, dpi)
-                    from extractor.ingest.scan import read_raster
-
-                    layout = read_raster(gray, number, _ocr_engine(settings), scale=72 / dpi)
-                    meta["page_sources"].append({"page": number, "source": "ocr", "reason": problem, "dpi": dpi})
+                layout, source = _pdf_page(doc.load_page(index), number, settings)
+            except (ResourceLimitError, CorruptDocumentError) as exc:
+                meta["failed_pages"].append(_failure(number, exc))
+                continue
             except DocumentLoadError:
                 raise
             except Exception as exc:
                 if isinstance(exc, _config_errors()):
                     raise
-                log.warning("page %d cannot be read: %s", number, exc)
-                meta["failed_pages"].append({"page": number, "error": f"{type(exc).__name__}: {exc}"})
+                log.warning("page %d cannot be read: %s", number, exc, exc_info=True)
+                meta["failed_pages"].append(_failure(number, exc))
                 continue
-            yield layout
+            damage = _damage(_mupdf_warnings(), repaired)
+            if damage and (layout is None or _is_empty(layout)):
+                meta["failed_pages"].append({"page": number, "code": CorruptDocumentError.code,
+                                             "message": f"page {number}'s content cannot be read: {damage}"})
+                continue
+            if damage:
+                # What mupdf could read is kept; the page is listed, so the document cannot pass as whole.
+                meta["failed_pages"].append({"page": number, "code": CorruptDocumentError.code, "kept": True,
+                                             "message": f"page {number} is damaged, what could be read is kept: {damage}"})
+            meta["page_sources"].append(source)
+            if layout is not None:
+                yield layout
+        if repaired:
+            meta["failed_pages"] += _pages_cut_off(doc, settings.max_pages)
+
+
+def _pages_cut_off(doc: Any, limit: int) -> list[dict[str, Any]]:
+    """Pages the file's page tree counts but repair could not find (a file cut short before their objects)."""
+    try:
+        kind, ref = doc.xref_get_key(doc.pdf_catalog(), "Pages")
+        count = int(doc.xref_get_key(int(ref.split()[0]), "Count")[1]) if kind == "xref" else 0
+    except Exception:  # a page tree too broken to count: nothing more to say than repair did
+        return []
+    return [{"page": n, "code": CorruptDocumentError.code,
+             "message": f"page {n} of {count} is not in the file (it was cut short)"}
+            for n in range(doc.page_count + 1, min(count, limit) + 1)]
 
 
 def _config_errors() -> tuple[type[Exception], ...]:
@@ -181,36 +255,73 @@ def _check_deadline(deadline: float, settings: Settings, index: int) -> None:
                                  limit_s=settings.document_timeout_s, page=index + 1)
 
 
-def _image_frames(data: bytes, settings: Settings) -> Iterator[np.ndarray]:
-    """Grey frames of an image file (all pages of a TIFF), sizes checked before any pixel is decoded."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+def _open_image(data: bytes, settings: Settings) -> Any:
+    """The image opened lazily (no pixel decoded): bombs refused on their header, broken headers typed."""
+    from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
-            image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError as exc:
-        raise CorruptDocumentError("the image format is not recognised or the file is broken") from exc
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked per frame
+            return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # Pillow's own guard fires at twice its limit, on the header
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ResourceLimitError(f"the image is too large to decode: {exc}", pixels=int(found.group(1)) if found else None,
                                  limit=settings.max_image_pixels) from exc
+    except Exception as exc:
+        # Pillow's format plugins raise OSError, SyntaxError, ValueError, struct.error… for a broken header.
+        raise CorruptDocumentError(f"the image format is not recognised or the file is broken: {exc}",
+                                   reason=type(exc).__name__) from exc
+
+
+def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iterator[tuple[int, np.ndarray]]:
+    """Grey frames of an image file (all pages of a TIFF), each size checked before its pixels are decoded.
+
+    A frame that cannot be decoded is listed in `meta["failed_pages"]` and the next one is tried; a file cut
+    inside its chain of pages keeps the pages before the cut.
+    """
+    image = _open_image(data, settings)
     with image:
-        frames = getattr(image, "n_frames", 1)
-        if frames > settings.max_pages:
+        try:
+            frames: int | None = getattr(image, "n_frames", 1)
+        except Exception:  # counting walks every page's directory: a cut file fails here (Missing dimensions)
+            frames = None
+            image = _open_image(data, settings)
+        if frames is not None and frames > settings.max_pages:
             raise ResourceLimitError(f"the image has {frames} pages, over the limit of {settings.max_pages}",
                                      pages=frames, limit=settings.max_pages)
-        for frame in ImageSequence.Iterator(image):
-            w, h = frame.size
+        if frames is not None:
+            meta["pages_total"] = frames
+        index = 0
+        while index < (frames if frames is not None else settings.max_pages):
+            number = index + 1
+            if index:
+                try:
+                    image.seek(index)
+                except EOFError:
+                    break
+                except Exception as exc:
+                    meta["failed_pages"].append({
+                        "page": number, "code": CorruptDocumentError.code,
+                        "message": f"page {number} cannot be reached, the file breaks off inside it: "
+                                   f"{type(exc).__name__}: {exc}"})
+                    break
+            index += 1
+            w, h = image.size
             if w * h > settings.max_image_pixels:
-                raise ResourceLimitError(f"the image is {w}×{h} pixels, over the limit of {settings.max_image_pixels}",
-                                         pixels=w * h, width=w, height=h, limit=settings.max_image_pixels)
+                meta["failed_pages"].append(_failure(number, ResourceLimitError(
+                    f"the image is {w}×{h} pixels, over the limit of {settings.max_image_pixels}",
+                    pixels=w * h, width=w, height=h, limit=settings.max_image_pixels)))
+                continue
             try:
-                grey = frame.convert("L")
-                yield np.asarray(grey, dtype=np.uint8).copy()
-            except (OSError, ValueError, SyntaxError) as exc:
-                raise CorruptDocumentError(f"the image cannot be decoded: {exc}") from exc
+                grey = np.asarray(image.convert("L"), dtype=np.uint8).copy()
+            except Exception as exc:  # a truncated or garbled page: OSError, ValueError, SyntaxError, struct.error…
+                meta["failed_pages"].append({"page": number, "code": CorruptDocumentError.code,
+                                             "message": f"page {number} cannot be decoded: {type(exc).__name__}: {exc}"})
+                continue
+            yield number, grey
+        if frames is None:
+            meta["pages_total"] = index
 
 
 def _image_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: float) -> Iterator[PageLayout]:
@@ -218,18 +329,41 @@ def _image_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline
 
     from extractor.ingest.scan import read_raster
 
-    for index, gray in enumerate(_image_frames(data, settings)):
-        _check_deadline(deadline, settings, index)
+    for number, gray in _image_frames(data, settings, meta):
+        _check_deadline(deadline, settings, number - 1)
         scale = 1.0
         side = max(gray.shape)
         if side > MAX_RASTER_SIDE:
             factor = MAX_RASTER_SIDE / side
-            gray = cv2.resize(gray, (int(gray.shape[1] * factor), int(gray.shape[0] * factor)),
-                              interpolation=cv2.INTER_AREA)
+            # A strip 20 px wide scales to less than a pixel: keep at least one.
+            size = (max(1, round(gray.shape[1] * factor)), max(1, round(gray.shape[0] * factor)))
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
             scale = 1 / factor  # boxes stay in the original image's pixels
-        meta["page_sources"].append({"page": index + 1, "source": "ocr", "reason": "image"})
-        meta["pages_total"] = index + 1
-        yield read_raster(gray, index + 1, _ocr_engine(settings), scale=scale)
+        try:
+            layout = read_raster(gray, number, _ocr_engine(settings), scale=scale)
+        except Exception as exc:
+            if isinstance(exc, _config_errors()):
+                raise
+            log.warning("page %d cannot be read: %s", number, exc, exc_info=True)
+            meta["failed_pages"].append(_failure(number, exc))
+            continue
+        meta["page_sources"].append({"page": number, "source": "ocr", "reason": "image"})
+        yield layout
+
+
+def _nothing_read(failed: list[dict[str, Any]]) -> ExtractorError:
+    """The document's error when no page could be read: the pages' own error when they agree (a lone image over
+    the pixel cap is RESOURCE_LIMIT with its numbers); a bug stays INTERNAL_ERROR; else CORRUPT_DOCUMENT."""
+    codes = {f["code"] for f in failed}
+    first = failed[0]
+    if codes == {ResourceLimitError.code} and len(failed) == 1:
+        return ResourceLimitError(first["message"], **{k: v for k, v in first.items() if k not in ("page", "code", "message")})
+    if codes == {ResourceLimitError.code}:
+        return ResourceLimitError("no page of the document could be read within the limits", failed_pages=failed)
+    if InternalError.code in codes:
+        return InternalError(f"no page of the document could be read: {first['message']}", failed_pages=failed)
+    message = first["message"] if len(failed) == 1 else "no page of the document could be read"
+    return CorruptDocumentError(message, failed_pages=failed)
 
 
 def load(data: bytes, *, kind: DocumentKind, sha256: str, settings: Settings) -> LoadedDocument:
@@ -242,7 +376,7 @@ def load(data: bytes, *, kind: DocumentKind, sha256: str, settings: Settings) ->
     read_s = time.perf_counter() - started
     if not pages:
         if meta["failed_pages"]:
-            raise CorruptDocumentError("no page of the document could be read", failed_pages=meta["failed_pages"])
+            raise _nothing_read(meta["failed_pages"])
         raise EmptyDocumentError("the document has no pages")
     grids = assemble(pages)
     notes = {p.number: p.notes for p in pages if p.notes}

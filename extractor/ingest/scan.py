@@ -37,6 +37,8 @@ def _bands(profile: np.ndarray, min_ink: int, merge_gap: int) -> list[tuple[int,
 
 
 DASH = "—"
+# The shortest side of a page that can hold a line of text (after scaling down to the reader's size).
+MIN_PAGE_SIDE = 16
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
@@ -189,6 +191,10 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     """A grey page image read into a PageLayout in page units (`scale` = page units per pixel)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    if min(gray.shape[:2]) < MIN_PAGE_SIDE:
+        # A strip a few pixels across holds no line of text (and the detector cannot scale it).
+        return PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale,
+                          kind=SourceKind.OCR, notes=[f"{gray.shape[1]}×{gray.shape[0]} pixels: too small to hold text"])
     # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink; it is used to
     # find ink and lines only: the recogniser reads the unblurred page, whose thin strokes (率, 满) the median erodes.
     sharp = gray

@@ -32,6 +32,8 @@ def _ink(crop: np.ndarray) -> np.ndarray | None:
         return None
     biggest = int(stats[1:, 4].max())
     keep = [i for i in range(1, n) if stats[i, 4] >= max(3, biggest * 0.15)]
+    if not keep:
+        return None  # only specks of one or two pixels: no glyph to judge
     mask = np.isin(labels, keep)
     ys, xs = np.nonzero(mask)
     return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]

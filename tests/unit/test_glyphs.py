@@ -51,3 +51,10 @@ def test_no_other_character_passes_for_a_sign(face: str, dpi: int, blur: bool) -
 def test_blank_or_flat_crops_are_not_signs() -> None:
     assert comparison_sign(np.full((30, 30), 255, np.uint8)) is None
     assert comparison_sign(np.zeros((0, 0), np.uint8)) is None
+
+
+def test_a_crop_of_only_two_pixel_specks_is_no_sign_and_no_crash() -> None:
+    crop = np.full((20, 12), 255, np.uint8)
+    crop[3, 3:5] = 0
+    crop[15, 8:10] = 0
+    assert comparison_sign(crop) is None
