@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 import time
 import traceback
@@ -69,10 +70,11 @@ def _glyphs_from_rawdict(raw: dict[str, Any]) -> list[Glyph]:
     return glyphs
 
 
-def _raster(page: Any, dpi: int) -> np.ndarray:
+def _raster(page: Any, dpi: float, clip: Any = None) -> np.ndarray:
     import pymupdf
 
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    zoom = dpi / 72
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=clip, colorspace=pymupdf.csGRAY, alpha=False)
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width].copy()
 
 
@@ -89,21 +91,134 @@ def _native_dpi(page: Any) -> int:
     return int(min(300, max(150, best))) if best else DEFAULT_DPI
 
 
-def _text_page(page: Any, number: int, glyphs: list[Glyph]) -> PageLayout:
+class _Budget:
+    """Pixels rendered or decoded so far for one document, against EXTRACTOR_MAX_DOCUMENT_PIXELS."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.max_document_pixels
+        self.spent = 0
+
+    def spend(self, pixels: int, number: int) -> None:
+        """Count a page's raster before it is made; RESOURCE_LIMIT (for this page) when it would pass the cap."""
+        if self.spent + pixels > self.limit:
+            raise ResourceLimitError(f"page {number} would bring the document to {self.spent + pixels} pixels, over "
+                                     f"the limit of {self.limit}", page=number, pixels=self.spent + pixels,
+                                     limit=self.limit)
+        self.spent += pixels
+
+
+# A text line this many pixels high is still read; a page rendered coarser than that loses its text.
+MIN_TEXT_PX = 16
+# The smallest print a form uses, assumed for a page whose text is drawn as paths (no glyph sizes to measure).
+SMALLEST_PRINT_PT = 7.0
+
+
+def _pixels(width_pt: float, height_pt: float, dpi: float) -> int:
+    return math.ceil(width_pt * dpi / 72) * math.ceil(height_pt * dpi / 72)
+
+
+def _content_box(page: Any) -> Any:
+    """Where the page's content lies (text, paths, images, from mupdf's cheap bbox log), or None if everywhere."""
+    import pymupdf
+
+    box = pymupdf.Rect()
+    for _kind, rect in page.get_bboxlog():
+        box |= pymupdf.Rect(rect)
+    box = (box + (-18, -18, 18, 18)) & page.rect  # a margin for the ink's blur and the deskew
+    if box.is_empty or box.width * box.height >= 0.8 * page.rect.width * page.rect.height:
+        return None
+    return box
+
+
+def _needed_dpi(page: Any, images: list[dict[str, Any]], glyphs: list[Glyph], area: float) -> tuple[float, bool]:
+    """The coarsest resolution that keeps what the page holds (its large images' own pixels, its text at
+    MIN_TEXT_PX a line), and whether it holds images only (nothing is gained by rendering those finer)."""
+    needs = []
+    for info in images:
+        x0, y0, x1, y1 = info["bbox"]
+        if (x1 - x0) * (y1 - y0) >= 0.05 * area and x1 > x0 and y1 > y0:  # a logo or a seal does not count
+            needs.append(max(info["width"] / (x1 - x0), info["height"] / (y1 - y0)) * 72)
+    heights = sorted(g.bbox[3] - g.bbox[1] for g in glyphs if g.bbox[3] > g.bbox[1])
+    if heights:
+        needs.append(MIN_TEXT_PX * 72 / heights[len(heights) // 2])
+    paths = any("path" in kind for kind, _ in page.get_bboxlog())
+    only_images = bool(needs) and not heights and not paths
+    if not heights and (paths or not needs):
+        needs.append(MIN_TEXT_PX * 72 / SMALLEST_PRINT_PT)
+    return max(needs), only_images
+
+
+def _plan_raster(page: Any, want_dpi: float, settings: Settings, number: int,
+                 glyphs: list[Glyph]) -> tuple[float, Any]:
+    """The resolution and clip to render a page at: `want_dpi` and the whole page when that stays within
+    EXTRACTOR_MAX_RASTER_PIXELS; else only where its content lies, and coarser down to what the content needs
+    (no finer than twice its images' own pixels when it holds nothing else). Past that RESOURCE_LIMIT with the
+    numbers, before anything is rendered."""
+    cap = settings.max_raster_pixels
+    images = page.get_image_info()
+    for info in images:  # mupdf decodes an image whole before it scales it: a huge one is refused unseen
+        if info["width"] * info["height"] > settings.max_image_pixels:
+            raise ResourceLimitError(
+                f"page {number} holds a {info['width']}×{info['height']}-pixel image, over the limit of "
+                f"{settings.max_image_pixels}", page=number, pixels=info["width"] * info["height"],
+                width=info["width"], height=info["height"], limit=settings.max_image_pixels)
+    rect = page.rect
+    if _pixels(rect.width, rect.height, want_dpi) <= cap:
+        return want_dpi, None
+    clip = _content_box(page) if page.rotation == 0 else None  # a clip on a turned page is in unturned units
+    area = clip if clip is not None else rect
+    need, only_images = _needed_dpi(page, images, glyphs, area.width * area.height)
+    dpi = min(want_dpi, 72 * math.sqrt(cap / (area.width * area.height)))
+    while _pixels(area.width, area.height, dpi) > cap:  # rounding up to whole pixels may pass the cap
+        dpi *= 0.999
+    if dpi < min(need, want_dpi):
+        raise ResourceLimitError(
+            f"page {number} is {rect.width:.0f}×{rect.height:.0f} pt: at the {need:.0f} dpi its content needs that is "
+            f"{_pixels(area.width, area.height, need)} pixels, over the limit of {cap}",
+            page=number, width_pt=round(rect.width), height_pt=round(rect.height), dpi=round(need),
+            pixels=_pixels(area.width, area.height, need), limit=cap)
+    if only_images:
+        dpi = min(dpi, max(1.0, 2 * need))
+    return dpi, clip
+
+
+def _shift_page(layout: PageLayout, dx: float, dy: float, page: Any) -> None:
+    """A layout read from a clip of the page moved back to page coordinates."""
+    for table in layout.tables:
+        table.xs = [x + dx for x in table.xs]
+        table.ys = [y + dy for y in table.ys]
+        for cell in table.cells:
+            x0, y0, x1, y1 = cell.bbox
+            cell.bbox = (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    for line in layout.free_lines:
+        for g in line:
+            x0, y0, x1, y1 = g.bbox
+            g.bbox = (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    layout.width, layout.height = page.rect.width, page.rect.height
+
+
+def _text_page(page: Any, number: int, glyphs: list[Glyph], settings: Settings, budget: _Budget) -> PageLayout:
     """A page with a usable text layer: vector ruling lines, characters into cells."""
     layout = PageLayout(number=number, width=page.rect.width, height=page.rect.height, kind=SourceKind.PDF_TEXT)
     tables = find_tables(segments_from_drawings(page.get_drawings()), tol=2.0)
     if not tables and page.get_images():
         # Lines drawn as an image under real text: find them on a coarse raster.
-        dpi = 100
-        segments, _ = segments_from_raster(_raster(page, dpi))
-        scale = 72 / dpi
-        from extractor.tables.lines import Segment
+        try:
+            dpi, clip = _plan_raster(page, 100, settings, number, glyphs)
+            budget.spend(_pixels(*_size(page, clip), dpi), number)
+        except ResourceLimitError as exc:
+            layout.notes.append(f"ruling lines not looked for in the page image: {exc.message}")
+        else:
+            segments, _ = segments_from_raster(_raster(page, dpi, clip))
+            scale = 72 / dpi
+            dx, dy = (clip.x0, clip.y0) if clip is not None else (0.0, 0.0)
+            from extractor.tables.lines import Segment
 
-        tables = find_tables([Segment(s.horizontal, s.pos * scale, s.start * scale, s.end * scale) for s in segments],
-                             tol=2.0)
-        if tables:
-            layout.notes.append("ruling lines found in the page image")
+            tables = find_tables([Segment(s.horizontal, s.pos * scale + (dy if s.horizontal else dx),
+                                          s.start * scale + (dx if s.horizontal else dy),
+                                          s.end * scale + (dx if s.horizontal else dy)) for s in segments], tol=2.0)
+            if tables:
+                layout.notes.append("ruling lines found in the page image")
     outside = glyphs
     for table in tables:
         outside = fill_cells(table, outside)
@@ -161,20 +276,34 @@ def _failure(number: int, exc: Exception) -> dict[str, Any]:
             "message": f"page {number} cannot be read: {type(exc).__name__}: {exc}"}
 
 
-def _pdf_page(page: Any, number: int, settings: Settings) -> tuple[PageLayout | None, dict[str, Any]]:
+def _size(page: Any, clip: Any) -> tuple[float, float]:
+    area = clip if clip is not None else page.rect
+    return area.width, area.height
+
+
+def _pdf_page(page: Any, number: int, settings: Settings, budget: _Budget) -> tuple[PageLayout | None, dict[str, Any]]:
     """One PDF page read from its text layer or by OCR; None for a page with nothing on it."""
     glyphs = _glyphs_from_rawdict(page.get_text("rawdict"))
     problem = text_layer_problem("".join(g.text for g in glyphs))
     if problem == "no text layer" and not page.get_images():
         return None, {"page": number, "source": "blank"}  # nothing printed and nothing scanned: no OCR to run
     if problem is None:
-        return _text_page(page, number, glyphs), {"page": number, "source": "text_layer"}
-    dpi = _native_dpi(page)
-    gray = _raster(page, dpi)
+        return _text_page(page, number, glyphs, settings, budget), {"page": number, "source": "text_layer"}
+    want = _native_dpi(page)
+    dpi, clip = _plan_raster(page, want, settings, number, glyphs)
+    budget.spend(_pixels(*_size(page, clip), dpi), number)
+    gray = _raster(page, dpi, clip)
     from extractor.ingest.scan import read_raster
 
     layout = read_raster(gray, number, _ocr_engine(settings), scale=72 / dpi)
-    return layout, {"page": number, "source": "ocr", "reason": problem, "dpi": dpi}
+    source: dict[str, Any] = {"page": number, "source": "ocr", "reason": problem, "dpi": round(dpi, 2)}
+    if clip is not None:
+        _shift_page(layout, clip.x0, clip.y0, page)
+        source["clip"] = [round(v, 1) for v in clip]
+    if dpi != want:
+        layout.notes.append(f"rendered at {dpi:.0f} dpi, not {want}: the page is {page.rect.width:.0f}×"
+                            f"{page.rect.height:.0f} pt and one raster holds at most {settings.max_raster_pixels} pixels")
+    return layout, source
 
 
 def _pdf_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: float) -> Iterator[PageLayout]:
@@ -198,12 +327,13 @@ def _pdf_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: 
         opened = _mupdf_warnings()
         if repaired:
             meta["repaired"] = "; ".join(opened)[:300] or "the file was repaired"
+        budget = _Budget(settings)
         for index in range(doc.page_count):
             _check_deadline(deadline, settings, index)
             number = index + 1
             _mupdf_warnings()  # what mupdf says from here on is about this page
             try:
-                layout, source = _pdf_page(doc.load_page(index), number, settings)
+                layout, source = _pdf_page(doc.load_page(index), number, settings, budget)
             except (ResourceLimitError, CorruptDocumentError) as exc:
                 meta["failed_pages"].append(_failure(number, exc))
                 continue
@@ -281,6 +411,7 @@ def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iter
     inside its chain of pages keeps the pages before the cut.
     """
     image = _open_image(data, settings)
+    budget = _Budget(settings)
     with image:
         try:
             frames: int | None = getattr(image, "n_frames", 1)
@@ -312,6 +443,11 @@ def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iter
                 meta["failed_pages"].append(_failure(number, ResourceLimitError(
                     f"the image is {w}×{h} pixels, over the limit of {settings.max_image_pixels}",
                     pixels=w * h, width=w, height=h, limit=settings.max_image_pixels)))
+                continue
+            try:
+                budget.spend(w * h, number)
+            except ResourceLimitError as exc:
+                meta["failed_pages"].append(_failure(number, exc))
                 continue
             try:
                 grey = np.asarray(image.convert("L"), dtype=np.uint8).copy()
