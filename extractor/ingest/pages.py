@@ -450,7 +450,7 @@ def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iter
                 meta["failed_pages"].append(_failure(number, exc))
                 continue
             try:
-                grey = np.asarray(image.convert("L"), dtype=np.uint8).copy()
+                grey = _grey(image)
             except Exception as exc:  # a truncated or garbled page: OSError, ValueError, SyntaxError, struct.error…
                 meta["failed_pages"].append({"page": number, "code": CorruptDocumentError.code,
                                              "message": f"page {number} cannot be decoded: {type(exc).__name__}: {exc}"})
@@ -458,6 +458,36 @@ def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iter
             yield number, grey
         if frames is None:
             meta["pages_total"] = index
+
+
+def _grey(image: Any) -> np.ndarray:
+    """The current frame as 8-bit grey on white paper, the way a viewer shows it.
+
+    EXIF orientation is applied (a phone stores its photo sideways with a tag saying so); 16-bit and float samples
+    are scaled by their brightest value (a 16-bit page converted naively clips to white, and 12-bit scans fill
+    only 0-4095); transparent pixels become paper (a transparent PNG's ink on "nothing" is black on black).
+    """
+    import cv2
+    from PIL import ImageOps
+
+    if image.getexif().get(0x0112, 1) in range(2, 9):
+        image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        samples = np.asarray(image)
+        samples = samples.astype(samples.dtype.newbyteorder("=")) if not samples.dtype.isnative else samples
+        if samples.dtype.kind != "u":
+            samples = np.clip(samples, 0, None)  # negative samples carry no ink either
+        top = float(samples.max()) if samples.size else 0.0
+        return cv2.convertScaleAbs(samples, alpha=255.0 / top if top > 0 else 1.0)
+    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.uint8)
+        grey = np.asarray(rgba.convert("L"), dtype=np.uint8)
+        del rgba
+        # Over white: 255 - (255 - grey) · alpha / 255, in 8 bits (cv2 scales and rounds without a wider copy).
+        return cv2.subtract(np.full_like(grey, 255), cv2.multiply(cv2.subtract(np.full_like(grey, 255), grey), alpha,
+                                                                  scale=1 / 255))
+    return np.asarray(image.convert("L"), dtype=np.uint8).copy()
 
 
 def _image_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline: float) -> Iterator[PageLayout]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from extractor.ingest.orient import classifier_for, page_orientation, turn
 from extractor.layout import SourceKind
 from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings, pair_quotes
 from extractor.ocr.glyphs import leading_sign_checked, sign_checked
@@ -187,27 +188,40 @@ def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> 
     return glyphs
 
 
-def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:
-    """A grey page image read into a PageLayout in page units (`scale` = page units per pixel)."""
+def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3,
+                orient: bool = True) -> PageLayout:
+    """A grey page image read into a PageLayout in page units (`scale` = page units per pixel).
+
+    `orient` turns a page scanned sideways or upside down before it is read (its boxes are then in the upright
+    page's units).
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if min(gray.shape[:2]) < MIN_PAGE_SIDE:
         # A strip a few pixels across holds no line of text (and the detector cannot scale it).
         return PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale,
                           kind=SourceKind.OCR, notes=[f"{gray.shape[1]}×{gray.shape[0]} pixels: too small to hold text"])
+    notes = []
     # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink; it is used to
     # find ink and lines only: the recogniser reads the unblurred page, whose thin strokes (率, 满) the median erodes.
     sharp = gray
     gray = cv2.medianBlur(gray, 3)
+    if orient:
+        found = page_orientation(gray, classifier_for(engine))
+        timings["orient"] = found.seconds
+        if found.turn:
+            gray, sharp = turn(gray, found.turn), turn(sharp, found.turn)
+            notes.append(found.note())
+    t0 = time.perf_counter()
     angle = skew_angle(gray)
     if abs(angle) > 0.05:
         gray = rotate(gray, angle)
         sharp = rotate(sharp, angle)
+        notes.append(f"deskewed by {angle:.2f}°")
     segments, ink = segments_from_raster(gray)
     tol = max(4.0, gray.shape[1] / 250)
     tables = find_tables(segments, tol=tol)
     timings["lines"] = time.perf_counter() - t0
-    notes = [f"deskewed by {angle:.2f}°"] if abs(angle) > 0.05 else []
     page = PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale, kind=SourceKind.OCR,
                       notes=notes)
     if not tables:
