@@ -295,7 +295,10 @@ def _pdf_page(page: Any, number: int, settings: Settings, budget: _Budget) -> tu
     gray = _raster(page, dpi, clip)
     from extractor.ingest.scan import read_raster
 
-    layout = read_raster(gray, number, _ocr_engine(settings), scale=72 / dpi)
+    # A page scanned to a 1-bit image (CCITT fax, JBIG2) is bilevel even where the rendering smoothed it.
+    images = page.get_images(full=True)
+    bilevel = bool(images) and max(images, key=lambda im: im[2] * im[3])[4] == 1
+    layout = read_raster(gray, number, _ocr_engine(settings), scale=72 / dpi, bilevel=bilevel or None)
     source: dict[str, Any] = {"page": number, "source": "ocr", "reason": problem, "dpi": round(dpi, 2)}
     if clip is not None:
         _shift_page(layout, clip.x0, clip.y0, page)
@@ -404,8 +407,9 @@ def _open_image(data: bytes, settings: Settings) -> Any:
                                    reason=type(exc).__name__) from exc
 
 
-def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iterator[tuple[int, np.ndarray]]:
-    """Grey frames of an image file (all pages of a TIFF), each size checked before its pixels are decoded.
+def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """Grey frames of an image file (all pages of a TIFF), each size checked before its pixels are decoded, and
+    whether the frame is 1-bit.
 
     A frame that cannot be decoded is listed in `meta["failed_pages"]` and the next one is tried; a file cut
     inside its chain of pages keeps the pages before the cut.
@@ -455,7 +459,7 @@ def _image_frames(data: bytes, settings: Settings, meta: dict[str, Any]) -> Iter
                 meta["failed_pages"].append({"page": number, "code": CorruptDocumentError.code,
                                              "message": f"page {number} cannot be decoded: {type(exc).__name__}: {exc}"})
                 continue
-            yield number, grey
+            yield number, grey, image.mode == "1"
         if frames is None:
             meta["pages_total"] = index
 
@@ -495,7 +499,7 @@ def _image_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline
 
     from extractor.ingest.scan import read_raster
 
-    for number, gray in _image_frames(data, settings, meta):
+    for number, gray, bilevel in _image_frames(data, settings, meta):
         _check_deadline(deadline, settings, number - 1)
         scale = 1.0
         side = max(gray.shape)
@@ -506,7 +510,7 @@ def _image_pages(data: bytes, settings: Settings, meta: dict[str, Any], deadline
             gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
             scale = 1 / factor  # boxes stay in the original image's pixels
         try:
-            layout = read_raster(gray, number, _ocr_engine(settings), scale=scale)
+            layout = read_raster(gray, number, _ocr_engine(settings), scale=scale, bilevel=bilevel or None)
         except Exception as exc:
             if isinstance(exc, _config_errors()):
                 raise

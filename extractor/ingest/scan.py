@@ -188,12 +188,18 @@ def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> 
     return glyphs
 
 
+def is_bilevel(gray: np.ndarray) -> bool:
+    """True for a page of pure black and white (a 1-bit scan, a fax): no grey level between them."""
+    counts = np.bincount(gray.ravel(), minlength=256)
+    return int(counts[0] + counts[255]) >= 0.98 * gray.size
+
+
 def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3,
-                orient: bool = True) -> PageLayout:
+                bilevel: bool | None = None, orient: bool = True) -> PageLayout:
     """A grey page image read into a PageLayout in page units (`scale` = page units per pixel).
 
-    `orient` turns a page scanned sideways or upside down before it is read (its boxes are then in the upright
-    page's units).
+    `bilevel` says the page came from a 1-bit image (None: judged from its pixels); `orient` turns a page scanned
+    sideways or upside down before it is read (its boxes are then in the upright page's units).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -204,8 +210,15 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     notes = []
     # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink; it is used to
     # find ink and lines only: the recogniser reads the unblurred page, whose thin strokes (率, 满) the median erodes.
+    # A 1-bit page has no such noise, and there a ruling or a bar of `=` may be one pixel thick: the median would
+    # erase it (the whole table vanished on 200 dpi G4 scans), so it is left out; lone specks go in _drop_specks.
     sharp = gray
-    gray = cv2.medianBlur(gray, 3)
+    if bilevel is None:
+        bilevel = is_bilevel(gray)
+    if bilevel:
+        notes.append("1-bit page: no median")
+    else:
+        gray = cv2.medianBlur(gray, 3)
     if orient:
         found = page_orientation(gray, classifier_for(engine))
         timings["orient"] = found.seconds

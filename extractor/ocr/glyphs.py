@@ -106,13 +106,33 @@ def _slanted_bar(mask: np.ndarray) -> bool:
     return upper.size > 0 and lower.size > 0 and lower.mean() >= 1.25 * upper.mean()
 
 
+def _bilevel(crop: np.ndarray) -> bool:
+    """True for a crop of pure black and white (from a 1-bit scan)."""
+    return crop.size > 0 and int(np.count_nonzero((crop == 0) | (crop == 255))) == crop.size
+
+
 def comparison_sign(crop: np.ndarray) -> str | None:
     """`≥`, `≤`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
 
     A sign with a bar (≥, ≤) is a chevron above a flat bottom stroke that spans the glyph; a `2` also has a flat
     bottom, but its top is an arc across the glyph, not the end of an arm on one side, and a `z` or `7` starts
     with a full-width stroke.
+
+    A 1-bit crop has lost the grey edges the shape tests were made on: a printed `>` at 200 dpi thresholded reads
+    as `≥`, a `<` at 150 dpi as `≤`. It is judged twice, smoothed (σ 0.8) and upscaled ×2, and a sign is given only
+    when both agree: in three faces at 150/200/300 dpi that is never a wrong sign, and every sign at 300 dpi.
     """
+    import cv2
+
+    crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if _bilevel(crop):
+        smooth = _shape_sign(cv2.GaussianBlur(crop, (0, 0), 0.8))
+        larger = _shape_sign(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR))
+        return smooth if smooth == larger else None
+    return _shape_sign(crop)
+
+
+def _shape_sign(crop: np.ndarray) -> str | None:
     mask = _ink(crop)
     if mask is None:
         return None

@@ -1,5 +1,5 @@
 """Pages the way people scan and photograph them (issue 12): sideways, upside down, EXIF-rotated, 16-bit, transparent,
-read back through the real OCR models as if they were upright 8-bit grey scans."""
+1-bit G4, read back through the real OCR models as if they were upright 8-bit grey scans."""
 
 from __future__ import annotations
 
@@ -101,4 +101,37 @@ def test_transparent_png_is_read_as_ink_on_white(page, mode):
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     accuracy, diffs, _ = _read(buf.getvalue(), "transparent.png", _gold(2))
+    assert accuracy >= 0.98, diffs
+
+
+def _equals_record() -> Record:
+    """Seed form 2 with a target printed `=95.00%`: two thin bars in front of a number."""
+    record = _gold(2)
+    record.indicators[0].target = "=95.00%"
+    return record
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_1_bit_g4_tiff_keeps_the_equals_of_95_percent(dpi):
+    record = _equals_record()
+    grey = scan(render_pdf([record]), dpi=dpi, angle=0.0, seed=5)[0]
+    bilevel = Image.fromarray(np.where(grey > 128, 255, 0).astype(np.uint8)).convert("1")  # a scanner's threshold
+    buf = io.BytesIO()
+    bilevel.save(buf, format="TIFF", compression="group4")
+    accuracy, diffs, _ = _read(buf.getvalue(), "fax.tif", record)
+    assert not [d for d in diffs if d.startswith("indicators[0].target")], diffs
+    assert accuracy >= 0.98, diffs
+
+
+def test_1_bit_scan_in_a_pdf_keeps_the_equals_of_95_percent():
+    record = _equals_record()
+    grey = scan(render_pdf([record]), dpi=200, angle=0.0, seed=6)[0]
+    buf = io.BytesIO()
+    Image.fromarray(np.where(grey > 128, 255, 0).astype(np.uint8)).convert("1").save(buf, format="PNG")
+    doc = pymupdf.open()
+    pdf_page = doc.new_page(width=grey.shape[1] * 72 / 200, height=grey.shape[0] * 72 / 200)
+    pdf_page.insert_image(pdf_page.rect, stream=buf.getvalue())
+    assert doc[0].get_images(full=True)[0][4] == 1
+    accuracy, diffs, _ = _read(doc.tobytes(), "fax.pdf", record)
+    assert not [d for d in diffs if d.startswith("indicators[0].target")], diffs
     assert accuracy >= 0.98, diffs

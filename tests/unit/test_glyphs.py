@@ -58,3 +58,20 @@ def test_a_crop_of_only_two_pixel_specks_is_no_sign_and_no_crash() -> None:
     crop[3, 3:5] = 0
     crop[15, 8:10] = 0
     assert comparison_sign(crop) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+@pytest.mark.parametrize("blur", [False, True])
+def test_a_1_bit_sign_is_never_taken_for_another(face: str, dpi: int, blur: bool) -> None:
+    # Thresholded like a 1-bit scanner: a `>` at 200 dpi used to come out `≥`, a `<` at 150 dpi `≤`.
+    def bilevel(ch: str) -> np.ndarray:
+        return np.where(_glyph(ch, face, dpi, blur) > 128, 255, 0).astype(np.uint8)
+
+    got = {ch: comparison_sign(bilevel(ch)) for ch in SIGNS}
+    assert all(sign in (ch, None) for ch, sign in got.items()), got
+    if dpi == 300:
+        assert got == {ch: ch for ch in SIGNS}
+    # The characters a sign could replace: the recogniser's look-alikes and a number's first digit.
+    assert [ch for ch in "2zZ7413506896()=" if comparison_sign(bilevel(ch)) is not None] == []

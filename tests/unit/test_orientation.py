@@ -1,5 +1,5 @@
 """The orientation test on rendered forms turned every way: upright pages are never turned, turned ones always
-found, a two-row tail page too; a blank page is left alone."""
+found, a two-row tail page and a 1-bit page too; a blank page is left alone."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def test_a_tail_page_of_a_few_rows_is_told_too(classify):
     pages = scan(render_pdf([record]), dpi=200, seed=1)
     assert len(pages) == 2
     assert _turns(pages[1], classify) == UNDO
+
+
+def test_a_1_bit_page_is_told_too(classify):
+    grey = scan(render_pdf([_gold(3)]), dpi=200, seed=3)[0]
+    assert _turns(np.where(grey > 128, 255, 0).astype(np.uint8), classify) == UNDO
 
 
 def test_a_blank_or_specked_page_is_left_alone(classify):
