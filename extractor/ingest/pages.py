@@ -283,7 +283,11 @@ def _size(page: Any, clip: Any) -> tuple[float, float]:
 
 def _pdf_page(page: Any, number: int, settings: Settings, budget: _Budget) -> tuple[PageLayout | None, dict[str, Any]]:
     """One PDF page read from its text layer or by OCR; None for a page with nothing on it."""
-    glyphs = _glyphs_from_rawdict(page.get_text("rawdict"))
+    import pymupdf
+
+    # Without image blocks: by default rawdict decodes every image on the page (and re-encodes it as PNG) before
+    # any size check, 200 MB for a 10000² 1-bit image, and time on every scanned page.
+    glyphs = _glyphs_from_rawdict(page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_PRESERVE_IMAGES))
     problem = text_layer_problem("".join(g.text for g in glyphs))
     if problem == "no text layer" and not page.get_images():
         return None, {"page": number, "source": "blank"}  # nothing printed and nothing scanned: no OCR to run
