@@ -289,7 +289,7 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     texts = engine.recognize(images) if images else []
     # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
     for k, (image, (text, conf)) in enumerate(zip(images, texts, strict=True)):
-        checked = leading_sign_checked(sign_checked(text, image), image)
+        checked = leading_sign_checked(sign_checked(text, image, bilevel or None), image, bilevel or None)
         if checked != text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
             texts[k] = (checked, max(conf, min_confidence))
     timings["recognize"] = time.perf_counter() - t1

@@ -111,7 +111,7 @@ def _bilevel(crop: np.ndarray) -> bool:
     return crop.size > 0 and int(np.count_nonzero((crop == 0) | (crop == 255))) == crop.size
 
 
-def comparison_sign(crop: np.ndarray) -> str | None:
+def comparison_sign(crop: np.ndarray, bilevel: bool | None = None) -> str | None:
     """`≥`, `≤`, `>` or `<` when a grey crop holding one glyph shows that sign by its shape, else None.
 
     A sign with a bar (≥, ≤) is a chevron above a flat bottom stroke that spans the glyph; a `2` also has a flat
@@ -121,11 +121,13 @@ def comparison_sign(crop: np.ndarray) -> str | None:
     A 1-bit crop has lost the grey edges the shape tests were made on: a printed `>` at 200 dpi thresholded reads
     as `≥`, a `<` at 150 dpi as `≤`. It is judged twice, smoothed (σ 0.8) and upscaled ×2, and a sign is given only
     when both agree: in three faces at 150/200/300 dpi that is never a wrong sign, and every sign at 300 dpi.
+    `bilevel` says the crop comes from a 1-bit page even if scaling gave it grey edges (None: judged by its pixels;
+    a 300 dpi G4 page scaled to the reader's size made a `>` pass for `≥`).
     """
     import cv2
 
     crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if _bilevel(crop):
+    if bilevel or (bilevel is None and _bilevel(crop)):
         smooth = _shape_sign(cv2.GaussianBlur(crop, (0, 0), 0.8))
         larger = _shape_sign(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR))
         return smooth if smooth == larger else None
@@ -168,7 +170,7 @@ def _shape_sign(crop: np.ndarray) -> str | None:
     return _chevron(mask)
 
 
-def sign_checked(text: str, crop: np.ndarray) -> str:
+def sign_checked(text: str, crop: np.ndarray, bilevel: bool | None = None) -> str:
     """A lone glyph's reading, corrected to the comparison sign its shape shows when the reading is a look-alike.
 
     Only ever trades a look-alike (`2`, `z`, `7`, an empty reading) for a sign, or a bare `>` for a barred `≥`:
@@ -179,7 +181,7 @@ def sign_checked(text: str, crop: np.ndarray) -> str:
         return text
     if crop.shape[1] > crop.shape[0] * 2.2:
         return text  # more than one glyph's width: not a lone sign
-    sign = comparison_sign(crop)
+    sign = comparison_sign(crop, bilevel)
     if sign is None or sign == reading:
         return text
     if reading in ("≥", "≤") or (reading in _BARRED and sign != _BARRED[reading]):
@@ -202,7 +204,7 @@ def _first_glyph(crop: np.ndarray) -> np.ndarray | None:
     return crop[:, max(0, int(cols[0]) - 1):end + 1]
 
 
-def leading_sign_checked(text: str, crop: np.ndarray) -> str:
+def leading_sign_checked(text: str, crop: np.ndarray, bilevel: bool | None = None) -> str:
     """A line that starts with a number, corrected when its first glyph is a comparison sign the reading lost or
     weakened (`≥5年` read as `5年` or `>5年`); any other line is returned as it is."""
     reading = text.strip()
@@ -211,7 +213,7 @@ def leading_sign_checked(text: str, crop: np.ndarray) -> str:
     first = _first_glyph(crop)
     if first is None or first.shape[1] > first.shape[0] * 1.2:
         return text
-    sign = comparison_sign(first)
+    sign = comparison_sign(first, bilevel)
     if sign is None:
         return text
     if reading[0] in _BARRED:

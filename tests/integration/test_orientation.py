@@ -135,3 +135,16 @@ def test_1_bit_scan_in_a_pdf_keeps_the_equals_of_95_percent():
     accuracy, diffs, _ = _read(doc.tobytes(), "fax.pdf", record)
     assert not [d for d in diffs if d.startswith("indicators[0].target")], diffs
     assert accuracy >= 0.98, diffs
+
+
+def test_1_bit_g4_tiff_at_300_dpi_keeps_a_bare_greater_than():
+    # 2480×3508 px is scaled to the reader's 2800 px: grey edges on 1-bit shapes made the recogniser's right
+    # `>80.00(%)` into `≥80.00(%)` (a silent wrong target) before the page's 1-bit origin reached the sign test.
+    record = _gold(1)
+    grey = scan(render_pdf([record]), dpi=300, angle=0.8, seed=1)[0]
+    buf = io.BytesIO()
+    Image.fromarray(np.where(grey > 128, 255, 0).astype(np.uint8)).convert("1").save(buf, format="TIFF",
+                                                                                       compression="group4")
+    accuracy, diffs, _ = _read(buf.getvalue(), "fax300.tif", record)
+    assert not [d for d in diffs if d.startswith("indicators[7].target")], diffs
+    assert accuracy >= 0.98, diffs

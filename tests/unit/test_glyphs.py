@@ -75,3 +75,18 @@ def test_a_1_bit_sign_is_never_taken_for_another(face: str, dpi: int, blur: bool
         assert got == {ch: ch for ch in SIGNS}
     # The characters a sign could replace: the recogniser's look-alikes and a number's first digit.
     assert [ch for ch in "2zZ7413506896()=" if comparison_sign(bilevel(ch)) is not None] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_a_1_bit_sign_scaled_to_the_readers_size_is_never_taken_for_another(face: str, dpi: int) -> None:
+    # A 300 dpi G4 page is scaled by 0.8 to the reader's 2800 px: the crops get grey edges but keep the 1-bit
+    # shapes, and a `>` read right by the recogniser was made `≥` (droid, 200 dpi here). The page says it is 1-bit.
+    def scaled(ch: str) -> np.ndarray:
+        bilevel = np.where(_glyph(ch, face, dpi, blur=False) > 128, 255, 0).astype(np.uint8)
+        return cv2.resize(bilevel, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+
+    got = {ch: comparison_sign(scaled(ch), bilevel=True) for ch in SIGNS}
+    assert all(sign in (ch, None) for ch, sign in got.items()), got
+    assert [ch for ch in "2zZ7413506896()=" if comparison_sign(scaled(ch), bilevel=True) is not None] == []
