@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_file_bytes: int = 200 * 1024 * 1024
     max_pages: int = 300
     max_image_pixels: int = 60_000_000
+    max_raster_pixels: int = Field(default=25_000_000, description="pixels of one page rendered for OCR (A3 at 300 dpi "
+                                   "is 17 M); a larger page is rendered coarser where its content allows it, else "
+                                   "RESOURCE_LIMIT")
+    max_document_pixels: int = Field(default=3_000_000_000, description="pixels rendered or decoded for one document "
+                                     "(300 A4 pages at 300 dpi are 2.6 G); pages past it fail with RESOURCE_LIMIT")
     document_timeout_s: float = 600.0
     # Office packages and web pages (ingest/containers.py): zip bombs, huge sheets, converters that hang.
     max_archive_members: int = Field(default=2000, description="members of a .docx/.xlsx/OFD zip package")

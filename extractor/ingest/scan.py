@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from extractor.ingest.rereading import second_readings
+from extractor.ingest.orient import classifier_for, page_orientation, turn
 from extractor.layout import SourceKind
 from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings, pair_quotes
 from extractor.ocr.glyphs import leading_sign_checked, sign_checked, slash_checked
@@ -45,6 +46,8 @@ DASH = "—"
 # the checker weighs where the shape alone says so (a `>` at 130 dpi can look barred).
 SHAPE_PROB = 0.97
 SHAPE_ALONE = 0.6
+# The shortest side of a page that can hold a line of text (after scaling down to the reader's size).
+MIN_PAGE_SIDE = 16
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> list[tuple[tuple[int, int, int, int], bool]]:
@@ -269,10 +272,12 @@ def _lines_to_glyphs(lines: list[OcrLine], dx: float = 0.0, dy: float = 0.0) -> 
     return glyphs
 
 
-def _cleaned(reading: Reading, image: np.ndarray, min_confidence: float, em: float) -> Reading:
+def _cleaned(reading: Reading, image: np.ndarray, min_confidence: float, em: float,
+             bilevel: bool | None = None) -> Reading:
     """A crop's reading with its comparison sign decided by shape and speck dots dropped (kept as doubts)."""
     # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
-    checked = leading_sign_checked(sign_checked(reading.text, image, em, reading.min_prob() < 0.9), image)
+    checked = leading_sign_checked(sign_checked(reading.text, image, em, reading.min_prob() < 0.9, bilevel),
+                                   image, bilevel)
     checked = slash_checked(checked, image)  # a cell's `/` ("nothing here") is read as 1 at scan resolutions
     if checked != reading.text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
         # The shape is certain only where the recogniser also had the sign among its candidates.
@@ -289,23 +294,56 @@ def _specks_dropped(reading: Reading, image: np.ndarray | None = None) -> Readin
     return reading.edited(drop_speck_readings(reading.text), "speck_dot")
 
 
-def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3) -> PageLayout:
-    """A grey page image read into a PageLayout in page units (`scale` = page units per pixel)."""
+def is_bilevel(gray: np.ndarray) -> bool:
+    """True for a page of pure black and white (a 1-bit scan, a fax): no grey level between them.
+
+    A clean anti-aliased rendering is 93-97 % pure black and white (its text edges are grey), a 1-bit page 100 %.
+    """
+    counts = np.bincount(gray.ravel(), minlength=256)
+    return int(counts[0] + counts[255]) >= 0.995 * gray.size
+
+
+def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, min_confidence: float = 0.3,
+                bilevel: bool | None = None, orient: bool = True) -> PageLayout:
+    """A grey page image read into a PageLayout in page units (`scale` = page units per pixel).
+
+    `bilevel` says the page came from a 1-bit image (None: judged from its pixels); `orient` turns a page scanned
+    sideways or upside down before it is read (its boxes are then in the upright page's units).
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    if min(gray.shape[:2]) < MIN_PAGE_SIDE:
+        # A strip a few pixels across holds no line of text (and the detector cannot scale it).
+        return PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale,
+                          kind=SourceKind.OCR, notes=[f"{gray.shape[1]}×{gray.shape[0]} pixels: too small to hold text"])
+    notes: list[str] = []
     # A 3×3 median removes scanner speckle (JPEG and sensor noise) that would otherwise read as ink; it is used to
     # find ink and lines only: the recogniser reads the unblurred page, whose thin strokes (率, 满) the median erodes.
+    # A 1-bit page has no such noise, and there a ruling or a bar of `=` may be one pixel thick: the median would
+    # erase it (the whole table vanished on 200 dpi G4 scans), so it is left out; lone specks go in _drop_specks.
     sharp = gray
-    gray = cv2.medianBlur(gray, 3)
+    if bilevel is None:
+        bilevel = is_bilevel(gray)
+    if bilevel:
+        notes.append("1-bit page: no median")
+    else:
+        gray = cv2.medianBlur(gray, 3)
+    if orient:
+        found = page_orientation(gray, classifier_for(engine))
+        timings["orient"] = found.seconds
+        if found.turn:
+            gray, sharp = turn(gray, found.turn), turn(sharp, found.turn)
+            notes.append(found.note())
+    t0 = time.perf_counter()
     angle = skew_angle(gray)
     if abs(angle) > 0.05:
         gray = rotate(gray, angle)
         sharp = rotate(sharp, angle)
+        notes.append(f"deskewed by {angle:.2f}°")
     segments, ink = segments_from_raster(gray)
     tol = max(4.0, gray.shape[1] / 250)
     tables = find_tables(segments, tol=tol)
     timings["lines"] = time.perf_counter() - t0
-    notes = [f"deskewed by {angle:.2f}°"] if abs(angle) > 0.05 else []
     page = PageLayout(number=number, width=gray.shape[1] * scale, height=gray.shape[0] * scale, kind=SourceKind.OCR,
                       notes=notes)
     if not tables:
@@ -358,7 +396,7 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
     t1 = time.perf_counter()
     pad = max(3, int(char_h * 0.25))
     images = [sharp[b[1]:b[3], b[0]:b[2]] for b in (_pad(c.bbox, pad, gray.shape) for c in crops)]
-    post = partial(_cleaned, min_confidence=min_confidence, em=char_h)
+    post = partial(_cleaned, min_confidence=min_confidence, em=char_h, bilevel=bilevel or None)
     readings = [post(r, image) for r, image in zip(engine.recognize(images) if images else [], images, strict=True)]
     timings["recognize"] = time.perf_counter() - t1
     t3 = time.perf_counter()

@@ -73,6 +73,8 @@ class RapidEngine:
         """Detection + recognition over a whole grey image."""
         rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
         lines: list[OcrLine] = []
+        if min(image.shape[:2]) < 8:
+            return lines  # the detector scales a sliver like this to zero pixels (ResizeImgError)
         if self.models == "v4":
             result, _ = self._ocr(rgb, use_cls=False)
             for box, text, score in result or []:

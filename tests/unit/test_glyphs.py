@@ -75,3 +75,42 @@ def test_a_double_bar_is_named_only_when_its_width_says_which(face: str, dpi: in
 def test_a_full_width_double_bar_is_read_as_such_in_every_face_at_300_dpi() -> None:
     assert {face: equals_sign(_glyph("═", face, 300, blur=False), 9.5 * 300 / 72) for face in FACES} == \
         {face: "═" for face in FACES}
+
+
+def test_a_crop_of_only_two_pixel_specks_is_no_sign_and_no_crash() -> None:
+    crop = np.full((20, 12), 255, np.uint8)
+    crop[3, 3:5] = 0
+    crop[15, 8:10] = 0
+    assert comparison_sign(crop) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+@pytest.mark.parametrize("blur", [False, True])
+def test_a_1_bit_sign_is_never_taken_for_another(face: str, dpi: int, blur: bool) -> None:
+    # Thresholded like a 1-bit scanner: a `>` at 200 dpi used to come out `≥`, a `<` at 150 dpi `≤`.
+    def bilevel(ch: str) -> np.ndarray:
+        return np.where(_glyph(ch, face, dpi, blur) > 128, 255, 0).astype(np.uint8)
+
+    got = {ch: comparison_sign(bilevel(ch)) for ch in SIGNS}
+    assert all(sign in (ch, None) for ch, sign in got.items()), got
+    if dpi == 300:
+        assert got == {ch: ch for ch in SIGNS}
+    # The characters a sign could replace: the recogniser's look-alikes and a number's first digit.
+    assert [ch for ch in "2zZ7413506896()=" if comparison_sign(bilevel(ch)) is not None] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_a_1_bit_sign_scaled_to_the_readers_size_is_never_taken_for_another(face: str, dpi: int) -> None:
+    # A 300 dpi G4 page is scaled by 0.8 to the reader's 2800 px: the crops get grey edges but keep the 1-bit
+    # shapes, and a `>` read right by the recogniser was made `≥` (droid, 200 dpi here). The page says it is 1-bit.
+    def scaled(ch: str) -> np.ndarray:
+        bilevel = np.where(_glyph(ch, face, dpi, blur=False) > 128, 255, 0).astype(np.uint8)
+        return cv2.resize(bilevel, None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+
+    got = {ch: comparison_sign(scaled(ch), bilevel=True) for ch in SIGNS}
+    assert all(sign in (ch, None) for ch, sign in got.items()), got
+    assert [ch for ch in "2zZ7413506896()=" if comparison_sign(scaled(ch), bilevel=True) is not None] == []
