@@ -1,7 +1,8 @@
 """Random edits of a tab-separated export that remember where each cell came from, and a judge of the result.
 
 An edit is one of: delete a line, duplicate a line, swap two lines, flip one character of a cell, drop one tab
-(two cells become one). Every cell of the edited text keeps its *origins*, the original (line, column) cells
+(two cells become one); the fuzz corpus adds: insert a character, set a cell's text, add a tab (one cell becomes
+two), damage a line's bytes, cut the file in a line. Every cell of the edited text keeps its *origins*, the original (line, column) cells
 its text came from, so a result read from the damaged text can be compared with what the seed's gold says
 those cells meant.
 
@@ -58,6 +59,7 @@ class Cell:
     text: str
     origins: tuple[Origin, ...]
     edited: bool = False  # the text is not what its origins printed
+    unknown: bool = False  # its bytes were damaged: what it prints is whatever the reader decoded
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,10 @@ class Edit:
     kind: str
     line: int
     other: int | None = None  # swap: the other line
-    cell: int | None = None  # flip: the cell; drop_tab: the tab after this cell (0-based)
-    pos: int | None = None  # flip: the character's position in the cell
-    char: str | None = None  # flip: the new character
+    cell: int | None = None  # flip, insert, set, add_tab: the cell; drop_tab: the tab after this cell (0-based)
+    pos: int | None = None  # flip, insert, add_tab: the character's position in the cell
+    char: str | None = None  # flip, insert: the new character; drop_tab: what replaces the tab ("" or a space)
+    text: str | None = None  # set: the cell's new text
 
     def to_dict(self) -> dict[str, Any]:
         """For a manifest."""
@@ -117,7 +120,12 @@ class Edit:
             old = lines[self.line].cells[self.cell].text
             return f"flip L{n}C{self.cell + 1} {old!r}[{self.pos}]→{self.char!r}"
         if self.kind == "drop_tab":
-            return f"drop tab L{n} after C{(self.cell or 0) + 1}"
+            return f"drop tab L{n} after C{(self.cell or 0) + 1}" + (f" (→{self.char!r})" if self.char else "")
+        if self.kind in ("insert", "add_tab"):
+            what = repr(self.char) if self.kind == "insert" else "a tab"
+            return f"insert {what} in L{n}C{(self.cell or 0) + 1} at {self.pos}"
+        if self.kind == "set":
+            return f"set L{n}C{(self.cell or 0) + 1} to {self.text!r}"
         return f"{self.kind} L{n}"
 
 
@@ -139,14 +147,46 @@ def apply(lines: Sequence[Line], edit: Edit) -> list[Line]:
         text = old.text[: edit.pos] + edit.char + old.text[edit.pos + 1:]
         cells[edit.cell] = replace(old, text=text, edited=old.edited or text != old.text)
         out[i] = replace(out[i], cells=tuple(cells))
+    elif edit.kind in ("insert", "set"):
+        assert edit.cell is not None
+        cells = list(out[i].cells)
+        old = cells[edit.cell]
+        if edit.kind == "set":
+            assert edit.text is not None
+            text = edit.text
+        else:
+            assert edit.pos is not None and edit.char is not None
+            text = old.text[: edit.pos] + edit.char + old.text[edit.pos:]
+        cells[edit.cell] = replace(old, text=text, edited=old.edited or text != old.text)
+        out[i] = replace(out[i], cells=tuple(cells))
     elif edit.kind == "drop_tab":
         assert edit.cell is not None
         cells = list(out[i].cells)
         a, b = cells[edit.cell], cells[edit.cell + 1]
-        merged = Cell(a.text + b.text, a.origins + b.origins,
-                      edited=a.edited or b.edited or (a.text != "" and b.text != ""))
+        joiner = edit.char or ""
+        merged = Cell(a.text + joiner + b.text, a.origins + b.origins,
+                      edited=a.edited or b.edited or (a.text != "" and b.text != ""), unknown=a.unknown or b.unknown)
         cells[edit.cell: edit.cell + 2] = [merged]
         out[i] = replace(out[i], cells=tuple(cells))
+    elif edit.kind == "add_tab":
+        assert edit.cell is not None and edit.pos is not None
+        cells = list(out[i].cells)
+        old = cells[edit.cell]
+        if edit.pos == 0:  # an empty cell before: it comes from nowhere, the old cell is untouched
+            parts = [Cell("", ()), old]
+        elif edit.pos >= len(old.text):
+            parts = [old, Cell("", ())]
+        else:
+            parts = [replace(old, text=old.text[: edit.pos], edited=True),
+                     replace(old, text=old.text[edit.pos:], edited=True)]
+        cells[edit.cell: edit.cell + 1] = parts
+        out[i] = replace(out[i], cells=tuple(cells))
+    elif edit.kind in ("damage", "cut"):
+        # The text stays as it was; its bytes are damaged by whoever writes the file (inputs.py).
+        cells = tuple(replace(c, edited=True, unknown=True) for c in out[i].cells)
+        out[i] = replace(out[i], cells=cells)
+        if edit.kind == "cut":
+            del out[i + 1:]
     else:
         raise ValueError(f"unknown edit {edit.kind}")
     return out
@@ -313,16 +353,17 @@ class Judge:
         if len(cited) > 1 and all(c is not None and self._held(c, kind) for c in cited) and _printed(
                 path, value, [c.text for c in cited if c is not None], src.method, out.record):
             return None  # a text wrapped over several cells (or lines) of this field, read as they print it
-        for cell in cited:
+        for ref, cell in zip(src.cells, cited, strict=True):
             if cell is None:
                 continue
+            text = (ref.text or "") if cell.unknown else cell.text
             facts = [self.base.facts.get(o, {}) for o in cell.origins]
             if not any(kind in f for f in facts):
                 continue  # this cell never held this kind of field
             held = [v for f in facts for v in f.get(kind, [])]
             if any(same_value(value, v) for v in held):
                 return None  # the value that cell always meant (a moved or duplicated row)
-            if cell.edited and _printed(path, value, [cell.text], src.method, out.record):
+            if cell.edited and _printed(path, value, [text], src.method, out.record):
                 return None  # exactly what the edited cell prints now
         where = ", ".join(f"L{r.line}C{r.column}" for r in src.cells)
         return f"from {where} {[c.text for c in cited if c is not None]!r}, which does not print it as this field"
@@ -368,6 +409,8 @@ class Judge:
             if read.primary is None and read.form.status.value == "ok":
                 problems.append(f"form {read.form.index} (lines {read.form.lines}) read from no seed form, ok")
         for base in self.base.forms:
+            if not any(base.first <= line.origin <= base.last and line.text.strip() for line in self.lines):
+                continue  # nothing of it is left to read (a file cut before it)
             cands = [r for r in reads if any(base.first <= n <= base.last for n in r.origins)]
             own = [r for r in cands if r.primary is base]
             alone = len(own) == 1 and all(base.first <= n <= base.last for n in own[0].origins)

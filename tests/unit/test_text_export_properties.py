@@ -18,6 +18,7 @@ from extractor.ingest.loader import load_bytes
 from extractor.ingest.text_export import decode_bytes, read_text_export, split_records
 from extractor.ingest.text_layout import TextLayout, detect_layout, split_lines
 from extractor.settings import get_settings
+from scripts.fuzzing import known
 from tests.conftest import SEED_EXPORT
 
 SEED_LINES = SEED_EXPORT.read_text(encoding="utf-8").split("\n")
@@ -94,9 +95,7 @@ def test_any_bytes_read_as_forms_or_a_typed_load_error(data):
         assert all(isinstance(c.text, str) for c in grid.cells())
 
 
-@pytest.mark.xfail(strict=True, reason="a UTF-16 export (with its BOM) cut short or holding a lone surrogate raises "
-                                       "UnicodeDecodeError, untyped: the document becomes an INTERNAL_ERROR "
-                                       "(ingest/text_export.py decode_bytes)")
+@pytest.mark.xfail(strict=True, reason=known.UTF16_CUT)
 @settings(max_examples=30, deadline=None)
 @given(form_lines(), st.sampled_from(["utf-16-le", "utf-16-be"]), st.integers(1, 200), st.booleans())
 def test_a_broken_utf16_export_loses_only_its_broken_line(lines, codec, cut, surrogate):
@@ -174,9 +173,7 @@ def csv_rows_with_quotes_as_text(draw: st.DrawFn) -> list[list[str]]:
     return rows
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: in the CSV layout a quote at a cell's start is read as CSV quoting "
-                                       "even when the field is no quoted field: `\"两违\"整治率` → `两违整治率`, a stray "
-                                       "`\"` eats the cells after it (ingest/text_layout.py _csv_records)")
+@pytest.mark.xfail(strict=True, reason=known.CSV_QUOTES)
 @settings(max_examples=100, deadline=None)
 @given(csv_rows_with_quotes_as_text())
 def test_csv_quotes_that_quote_nothing_are_text(rows):
@@ -199,11 +196,10 @@ def _lines_survive(decoded: str, lines: list[str], damaged: set[int]) -> None:
     assert [g for k, g in enumerate(got) if k not in damaged] == [x for k, x in enumerate(lines) if k not in damaged]
 
 
-DECODE_BUG = ("issue 12: decoding is all or nothing, so one bad byte loses the whole file (UNKNOWN_ENCODING or "
-              "BINARY_CONTENT); wanted: per-line fallback with a finding (ingest/text_export.py decode_bytes)")
 
 
-@pytest.mark.xfail(strict=True, reason=DECODE_BUG)
+
+@pytest.mark.xfail(strict=True, reason=known.DECODE)
 @settings(max_examples=30, deadline=None)
 @given(form_lines(), st.data())
 def test_one_invalid_byte_loses_only_its_line(lines, data):
@@ -215,7 +211,7 @@ def test_one_invalid_byte_loses_only_its_line(lines, data):
     _lines_survive(decoded, lines, {k})
 
 
-@pytest.mark.xfail(strict=True, reason=DECODE_BUG)
+@pytest.mark.xfail(strict=True, reason=known.DECODE)
 @settings(max_examples=30, deadline=None)
 @given(form_lines())
 def test_a_missing_last_byte_loses_only_the_last_line(lines):
@@ -224,7 +220,7 @@ def test_a_missing_last_byte_loses_only_the_last_line(lines):
     _lines_survive(decoded, lines, {len(lines) - 1})
 
 
-@pytest.mark.xfail(strict=True, reason=DECODE_BUG)
+@pytest.mark.xfail(strict=True, reason=known.DECODE)
 @settings(max_examples=30, deadline=None)
 @given(form_lines(), st.data())
 def test_utf8_and_gbk_glued_together_both_survive(lines, data):
@@ -234,8 +230,7 @@ def test_utf8_and_gbk_glued_together_both_survive(lines, data):
     _lines_survive(decoded, lines, set())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: UTF-16 without a BOM is refused as BINARY_CONTENT (NUL bytes) instead "
-                                       "of being recognised by its NUL pattern (ingest/text_export.py decode_bytes)")
+@pytest.mark.xfail(strict=True, reason=known.UTF16_NO_BOM)
 @settings(max_examples=20, deadline=None)
 @given(form_lines(), st.sampled_from(["utf-16-le", "utf-16-be"]))
 def test_utf16_without_bom_survives(lines, codec):
