@@ -322,7 +322,7 @@ def _known(o: Outcome) -> str:
     reason = INPUTS.get(o.name, "")
     if not reason:
         return "" if o.acceptable else "NEW"
-    return reason.split(": ", 1)[-1] if o.problems else f"fixed? (listed: {reason[:60]}…)"
+    return reason.removeprefix("issue 12: ") if o.problems else f"fixed? (listed: {reason[:60]}…)"
 
 
 def markdown(outcomes: list[Outcome], command: str, timeout_s: float, full: bool = True) -> str:

@@ -35,8 +35,11 @@ ORIENTATION = ("issue 12: turned pages (90°/180°/270°) and EXIF-rotated photo
                "(ingest/pages.py, ingest/scan.py: no orientation step)")
 DEPTH_ALPHA = ("issue 12: 16-bit greyscale and transparent images come back NO_FORM_FOUND (ingest/pages.py image "
                "normalisation)")
-BILEVEL = ("issue 12: a 1-bit CCITT G4 TIFF of a clean form comes back NO_FORM_FOUND (the issue saw `=` lost in "
-           "`=95.00%`) (ingest/pages.py, ingest/scan.py bilevel images)")
+BILEVEL = ("issue 12: a 1-bit CCITT G4 TIFF of form 1 loses every indicator row (needs_review, 14 MISSING_FIELD) "
+           "where the same page as 8-bit PNG reads them all (the issue saw `=` lost in `=95.00%`) "
+           "(ingest/pages.py, ingest/scan.py bilevel images)")
+ORIENTATION_CRASH = ("a page turned 270° crashes the scan reader: `ValueError: zero-size array to reduction operation "
+                     "minimum`, INTERNAL_ERROR (ingest/scan.py / tables/lines.py on a sideways page)")
 TIFF_CUT = ("issue 12: a multi-page TIFF cut in its last page fails whole with INTERNAL_ERROR `Missing dimensions` "
             "instead of keeping its good pages (partial) (ingest/pages.py TIFF frames)")
 RESIZE = ("issue 12: a 20×60000 px (or 60000×20 px) image: cv2.resize to width 0, INTERNAL_ERROR "
@@ -87,7 +90,7 @@ INPUTS: dict[str, str] = {
     "mutations/mutation-041.txt": FUND_TAB,
     "images/turned-90.png": ORIENTATION,
     "images/turned-180.png": ORIENTATION,
-    "images/turned-270.png": ORIENTATION,
+    "images/turned-270.png": ORIENTATION_CRASH,
     "images/exif-rotated.jpg": ORIENTATION,
     "images/grey-16bit.png": DEPTH_ALPHA,
     "images/grey-16bit.tif": DEPTH_ALPHA,
