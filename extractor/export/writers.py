@@ -44,8 +44,7 @@ XLSX_MAX_TEXT = 32767  # Excel's limit on a cell's characters
 
 
 def xlsx_text(value: str) -> str:
-    """A string as an XLSX cell can hold it: control characters as control pictures, line ends as `\\n`, cut to
-    Excel's limit with a visible note (openpyxl would cut it silently)."""
+    """A string as an XLSX cell can hold it: controls as control pictures, CR as LF, cut to Excel's limit visibly."""
     # XML parsers turn a stored CR into LF anyway; saying so here keeps what we write equal to what is read back.
     text = _XLSX_ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), value.replace("\r\n", "\n").replace("\r", "\n"))
     if len(text) > XLSX_MAX_TEXT:
@@ -74,8 +73,7 @@ def csv_cell(value: Any) -> Any:
 
 
 def write_xlsx(tables: list[Table], path: Path) -> None:
-    """One sheet per table; Decimals become numeric cells (never text) with their printed precision, and every
-    string is a string cell (data type 's', never a formula or an error value)."""
+    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's')."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -110,8 +108,7 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
 
 
 def write_csv(tables: list[Table], folder: Path) -> list[Path]:
-    """One UTF-8 (with BOM, so spreadsheets detect it) CSV per table in `folder`; Decimals as printed, text
-    starting like a formula behind a `'`."""
+    """One UTF-8 CSV (BOM for spreadsheets) per table: Decimals as printed, formula-like text behind a `'`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in tables:

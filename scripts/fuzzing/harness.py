@@ -78,8 +78,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def run_child(path: Path, timeout_s: float, max_rss_mb: float) -> dict[str, Any]:
-    """Run the extractor on one path; its exit code, output, wall time and peak memory (kills it on a hang or
-    runaway memory, with its whole process group)."""
+    """Run the extractor on one path: exit code, output, wall time, peak memory; killed on a hang or runaway RSS."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
         proc = subprocess.Popen([extractor_command(), "run", "--format", "jsonl", os.fsencode(path)],

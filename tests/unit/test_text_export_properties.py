@@ -163,8 +163,7 @@ def test_tab_separated_cells_come_back_exactly_quotes_included(rows):
 
 @st.composite
 def csv_rows_with_quotes_as_text(draw: st.DrawFn) -> list[list[str]]:
-    """Comma-separated rows (enough for the CSV layout) whose quote marks are text: a cell that starts with a
-    quote is never a well-formed quoted field (`"两违"整治率`, `"12寸显示屏采购`)."""
+    """CSV rows with one cell whose quotes quote nothing (`"两违"整治率`, `"12寸显示屏采购`): they are text."""
     rows = draw(st.lists(st.lists(NO_QUOTE_CELL.map(lambda c: c.replace(",", "")), min_size=4, max_size=8),
                          min_size=4, max_size=12))
     quoted = draw(st.sampled_from(['"两违"整治率', '"12寸显示屏采购', '达成"良好"', '"', '"""a']))
