@@ -1,9 +1,18 @@
-"""Write stored forms as XLSX, CSV or JSON Lines."""
+"""Write stored forms as XLSX, CSV or JSON Lines.
+
+Every value a form's text gave us is untrusted: a 年度指标值 `=100.00%` or an extracted
+`=HYPERLINK("http://evil.example/x","点击")` must reach the clerk as the text it was, never as a formula. So text
+is always written as text: in XLSX every string cell is typed as a string explicitly (openpyxl would otherwise
+make anything starting with `=` a formula and `#N/A` an error value); in CSV, which has no types, a text cell
+starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice against CSV
+injection), which spreadsheets show as text and hide. Numbers (Decimals) stay numbers in both.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -28,8 +37,43 @@ def _number_format(value: Decimal) -> str:
     return "0" if places == 0 else "0." + "0" * places
 
 
+# XML 1.0 (and so XLSX) cannot hold C0 control characters other than tab, line feed and carriage return; they
+# are written as their visible Unicode control pictures (U+2400 + code) instead of failing the whole export.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_MAX_TEXT = 32767  # Excel's limit on a cell's characters
+
+
+def xlsx_text(value: str) -> str:
+    """A string as an XLSX cell can hold it: controls as control pictures, CR as LF, cut to Excel's limit visibly."""
+    # XML parsers turn a stored CR into LF anyway; saying so here keeps what we write equal to what is read back.
+    text = _XLSX_ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), value.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > XLSX_MAX_TEXT:
+        note = f"…[cut: {len(text)} characters]"
+        text = text[: XLSX_MAX_TEXT - len(note)] + note
+    return text
+
+
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell for CSV: a leading `'` when it starts like a formula (OWASP CSV injection), else unchanged."""
+    return "'" + value if value.startswith(_CSV_FORMULA_START) else value
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: None empty, a Decimal as printed, an int as is, text neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, str):
+        return csv_text(value)
+    return value
+
+
 def write_xlsx(tables: list[Table], path: Path) -> None:
-    """One sheet per table; Decimals become numeric cells (never text), with their printed precision."""
+    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's')."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -41,6 +85,7 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
         header = []
         for title in table.headers:
             cell = WriteOnlyCell(sheet, value=title)
+            cell.data_type = "s"
             cell.font = Font(bold=True)
             header.append(cell)
         sheet.append(header)
@@ -51,6 +96,10 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
                     cell = WriteOnlyCell(sheet, value=value)
                     cell.number_format = _number_format(value)
                     cells.append(cell)
+                elif isinstance(value, str):
+                    cell = WriteOnlyCell(sheet, value=xlsx_text(value))
+                    cell.data_type = "s"  # set after the value: openpyxl types `=…` as a formula, `#N/A` as an error
+                    cells.append(cell)
                 else:
                     cells.append(value)
             sheet.append(cells)
@@ -59,7 +108,7 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
 
 
 def write_csv(tables: list[Table], folder: Path) -> list[Path]:
-    """One UTF-8 (with BOM, so spreadsheets detect it) CSV per table in `folder`; Decimals as printed."""
+    """One UTF-8 CSV (BOM for spreadsheets) per table: Decimals as printed, formula-like text behind a `'`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in tables:
@@ -68,7 +117,7 @@ def write_csv(tables: list[Table], folder: Path) -> list[Path]:
             writer = csv.writer(fh)
             writer.writerow(table.headers)
             for row in table.rows:
-                writer.writerow(["" if v is None else format(v, "f") if isinstance(v, Decimal) else v for v in row])
+                writer.writerow([csv_cell(v) for v in row])
         written.append(path)
     return written
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from extractor import extract_bytes
 from extractor.records.models import FormResult
 from extractor.storage import FormQuery, PathSeen, Repository
 from tests.storage.helpers import backfill, cli
@@ -104,3 +105,56 @@ def test_export_after_a_backfill_counts_match_the_database(db_url, tmp_path):
     with Repository.open(db_url) as repo:
         assert repo.count_forms(FormQuery(year=2015)) == len(
             [r for r in book["表单"].iter_rows(min_row=2, values_only=True) if r[6] == 2015])
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example/x","点击")'
+
+
+@pytest.fixture
+def hostile(db_url, seed_export):
+    """The seed with a planted formula as an indicator's name; its targets `=100.00(%)` are formulas in waiting."""
+    text = seed_export.read_text(encoding="utf-8").replace("居、村、街面、拓展网格全覆盖率", HYPERLINK, 1)
+    result = extract_bytes(text.encode("utf-8"), "hostile.txt")
+    assert result.forms[0].record.indicators[0].name == HYPERLINK
+    with Repository.open(db_url) as repo:
+        repo.save_result(result, sha256=result.sha256, size=1, paths=[PathSeen(path="/a/hostile.txt")])
+    return db_url, result
+
+
+def test_xlsx_writes_targets_and_planted_formulas_as_text(hostile, tmp_path):
+    db, result = hostile
+    out = tmp_path / "export.xlsx"
+    assert cli("export", "--db", db, "-f", "xlsx", "-o", str(out)).returncode == 0
+    book = openpyxl.load_workbook(out)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    sheet = book["绩效指标"]
+    headers = [c.value for c in sheet[1]]
+    rows = [dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(min_row=2)]
+    first = result.forms[0].record.indicators[0]
+    assert rows[0]["三级指标"].value == HYPERLINK and rows[0]["年度指标值"].value == first.target == "=100.00(%)"
+    assert rows[0]["三级指标"].hyperlink is None
+    targets = [r["年度指标值"].value for r in rows]
+    assert targets == [i.target for f in result.forms for i in f.record.indicators]
+    forms = book["表单"]
+    units = [r[[c.value for c in forms[1]].index("金额单位")] for r in forms.iter_rows(min_row=2, values_only=True)]
+    assert units == [f.record.money_unit for f in result.forms] and set(units) == {"万元"}
+
+
+def test_csv_neutralises_targets_and_planted_formulas(hostile, tmp_path):
+    db, result = hostile
+    folder = tmp_path / "csv"
+    assert cli("export", "--db", db, "-f", "csv", "-o", str(folder)).returncode == 0
+    rows = list(csv.DictReader((folder / "indicators.csv").open(encoding="utf-8-sig", newline="")))
+    indicators = [i for f in result.forms for i in f.record.indicators]
+    assert rows[0]["三级指标"] == "'" + HYPERLINK
+    assert [r["年度指标值"] for r in rows] == [("'" + i.target) if i.target and i.target[0] in "=+-@" else
+                                            (i.target or "") for i in indicators]
+    assert rows[0]["年度指标值"] == "'=100.00(%)"
+    assert [r["分值"] for r in rows] == [format(i.weight, "f") if i.weight is not None else "" for i in indicators]
+    every = [cell for p in folder.iterdir() for r in csv.reader(p.open(encoding="utf-8-sig", newline=""))
+             for cell in r]
+    assert not [c for c in every if c[:1] in ("=", "+", "@", "\t", "\r")]
+    forms = list(csv.DictReader((folder / "forms.csv").open(encoding="utf-8-sig", newline="")))
+    assert [f["金额单位"] for f in forms] == [f.record.money_unit for f in result.forms]
