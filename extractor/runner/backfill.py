@@ -88,6 +88,7 @@ class BackfillReport:
     status: str  # finished | interrupted | aborted
     counts: Counts
     message: str | None = None
+    error_code: str | None = None  # why an aborted run stopped (STORAGE_…, ENGINE_UNAVAILABLE, INTERNAL_ERROR)
 
 
 @dataclass
@@ -238,7 +239,7 @@ class Backfill:
         self.repo.close_stale_runs()
         self._paths = self.repo.known_paths()
         self._documents = self.repo.known_documents()
-        status, message = "finished", None
+        status, message, error_code = "finished", None, None
         engine: Engine | None = None
         stop = threading.Event()
         restore = self._catch_stop_signals(stop)
@@ -263,8 +264,11 @@ class Backfill:
         except KeyboardInterrupt:  # a second Ctrl-C, or one that came before the handler was in place
             status, message = "interrupted", "stopped by the user; run again to continue"
         except ExtractorError as exc:  # the database failed (full, read-only, gone) or the engine could not start
-            status, message = "aborted", f"{exc.code}: {exc.message}"
+            status, message, error_code = "aborted", f"{exc.code}: {exc.message}", exc.code
             log.info("back-fill stopped: %s", message)
+        except Exception as exc:  # a bug: the run is still closed with the reason, never left `running`
+            log.exception("back-fill failed")
+            status, message, error_code = "aborted", f"INTERNAL_ERROR: {type(exc).__name__}: {exc}", "INTERNAL_ERROR"
         finally:
             if engine is not None:
                 engine.close(cancel=status != "finished")
@@ -275,4 +279,5 @@ class Backfill:
                                  failures=self.counts.failures, message=message)
         except StorageError as exc:  # the database that failed may still be failing: say so, keep the report
             message = f"{message}; the run's end could not be recorded either: {exc.message}"
-        return BackfillReport(run_id=self._run_id, status=status, counts=self.counts, message=message)
+        return BackfillReport(run_id=self._run_id, status=status, counts=self.counts, message=message,
+                              error_code=error_code)

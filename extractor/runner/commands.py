@@ -110,11 +110,11 @@ def backfill(
     if len(c.failures) > FAILURES_SHOWN:
         out.print(f"… and {len(c.failures) - FAILURES_SHOWN} more: extractor db failures --run {report.run_id}")
     if report.message:
-        err.print(f"[yellow]{escape(report.message)}[/]")
+        err.print(f"[{'red' if report.status == 'aborted' else 'yellow'}]{escape(report.message)}[/]", soft_wrap=True)
     if report.status == "interrupted":
         raise typer.Exit(130)
     if report.status == "aborted":
-        raise typer.Exit(3)
+        raise typer.Exit(4 if report.error_code == "ENGINE_UNAVAILABLE" else 3)
     raise typer.Exit(1 if c.failures else 0)
 
 
