@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from enum import StrEnum
 
 from extractor.domain.text import simplified
@@ -63,8 +64,13 @@ def detect_layout(lines: list[str]) -> TextLayout:
         if sum(line.count(delimiter) >= 3 for line in content) >= max(3, len(content) // 4):
             return TextLayout.CSV
     long_lines = sum(1 for line in content if len(line.strip()) > 150)
-    tokens = [t for line in content for t in _WS_SPLIT.split(line.strip()) if t]
-    mean_token = sum(len(t) for t in tokens) / max(1, len(tokens))
+    # Counted, not listed: the tokens of a 10,000-form export would take more memory than its text.
+    token_count = token_chars = 0
+    for line in content:
+        for token in _WS_SPLIT.split(line.strip()):
+            if token:
+                token_count, token_chars = token_count + 1, token_chars + len(token)
+    mean_token = token_chars / max(1, token_count)
     if (len(content) <= 6 and long_lines >= 1) or (mean_token > 25 and any(len(line) > 80 for line in content)):
         return TextLayout.GLUED  # a preview's run-on text: cells and numbers glued together
     blank = sum(1 for line in lines if not line.strip())
@@ -131,26 +137,48 @@ def _blocks(lines: list[str]) -> list[Record]:
     return records
 
 
+def iter_lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """text.splitlines(), one line at a time: pieces cut just after a "\\n" split exactly as the whole does
+    (a "\\r\\n" is never cut), so a huge export is never held as a list of lines."""
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.find("\n", min(start + chunk, end) - 1)
+        stop = end if cut < 0 else cut + 1
+        yield from text[start:stop].splitlines()
+        start = stop
+
+
+def iter_records(text: str, layout: TextLayout) -> Iterator[Record]:
+    """The export's lines as records of cell texts, for its layout, one at a time (CSV and one-cell-per-line
+    texts are read whole: their records span lines)."""
+    if layout is TextLayout.CSV:
+        lines = text.splitlines()
+        delimiter = "," if sum(line.count(",") for line in lines) >= sum(line.count(";") for line in lines) else ";"
+        yield from _csv_records(text, delimiter, lines)
+        return
+    if layout is TextLayout.CELL_PER_LINE:
+        yield from _blocks(text.splitlines())
+        return
+    for n, line in enumerate(iter_lines(text), start=1):
+        if layout is TextLayout.TSV:
+            yield n, line.split("\t")
+        elif not line.strip():
+            continue
+        elif layout is TextLayout.PIPE:
+            yield n, _pipe_cells(line)
+        elif layout is TextLayout.CELL_PER_LINE_BAR:
+            yield n, _bar_cell(line)
+        elif layout is TextLayout.FIXED_WIDTH:
+            yield n, re.split(r"\s{2,}|\u3000+", line.strip())
+        elif layout is TextLayout.SPACES:
+            yield n, _WS_SPLIT.split(line.strip())
+        else:
+            yield n, [line.strip()]
+
+
 def split_lines(text: str, layout: TextLayout) -> list[Record]:
     """The export's lines as records of cell texts, for its layout."""
-    lines = text.splitlines()
-    if layout is TextLayout.TSV:
-        return [(n, line.split("\t")) for n, line in enumerate(lines, start=1)]
-    if layout is TextLayout.CSV:
-        delimiter = "," if sum(line.count(",") for line in lines) >= sum(line.count(";") for line in lines) else ";"
-        return _csv_records(text, delimiter, lines)
-    if layout is TextLayout.PIPE:
-        return [(n, _pipe_cells(line)) for n, line in enumerate(lines, start=1) if line.strip()]
-    if layout is TextLayout.CELL_PER_LINE_BAR:
-        return [(n, _bar_cell(line)) for n, line in enumerate(lines, start=1) if line.strip()]
-    if layout is TextLayout.CELL_PER_LINE:
-        return _blocks(lines)
-    if layout is TextLayout.FIXED_WIDTH:
-        return [(n, re.split(r"\s{2,}|\u3000+", line.strip())) for n, line in enumerate(lines, start=1)
-                if line.strip()]
-    if layout is TextLayout.SPACES:
-        return [(n, _WS_SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1) if line.strip()]
-    return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line.strip()]
+    return list(iter_records(text, layout))
 
 
 def is_title_text(text: str) -> bool:
