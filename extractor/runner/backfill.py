@@ -14,17 +14,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from pydantic import BaseModel
 
 from extractor.errors import DocumentLoadError, ExtractorError
-from extractor.runner.discovery import Found
+from extractor.ingest.files import Found, path_text, read_document
 from extractor.runner.engines import Engine, make_engine
 from extractor.runner.errors import RETRIED_CODES
-from extractor.runner.reading import read_file
 from extractor.runner.work import DocumentTask, TaskOutcome
 from extractor.settings import Settings
 from extractor.storage.errors import StorageError
@@ -141,7 +139,10 @@ class Backfill:
 
     def _prepare(self, found: Found, engine: Engine) -> None:
         """Settle a file without the engine when possible, else hand its bytes to the engine."""
-        path = str(found.path.absolute())
+        # The file is opened by its real path; it is recorded, reported and sent under its text (path_text),
+        # which a name that is not UTF-8 cannot break.
+        real = found.path.absolute()
+        path = path_text(real)
         if found.problem is not None and found.folder:  # reported with the run's failures; not a document
             self.counts.folders_failed += 1
             self.counts.failures.append({"path": path, "code": found.problem.get("code"),
@@ -153,7 +154,7 @@ class Backfill:
         known = self._paths.get(path)
         if known is not None and known.sha256 and not self.options.rehash and self._is_done(known.sha256):
             try:
-                st = os.stat(path)
+                st = os.stat(real)
             except OSError:
                 st = None
             if st is not None and (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
@@ -161,7 +162,7 @@ class Backfill:
                 self._settle()
                 return
         try:
-            read = read_file(Path(path), self.settings.max_file_bytes)
+            read = read_document(real, self.settings.max_file_bytes)
         except DocumentLoadError as exc:
             self._unreadable(PathSeen(path=path), exc.to_dict())
             return

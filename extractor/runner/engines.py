@@ -132,7 +132,7 @@ def _probe_gcs(address: str, target: tuple[str, int]) -> None:
     """Ask the cluster's GCS for its id, which is where a wrong or missing auth token is refused (in under a
     second, where ray.init would retry for minutes and then say only that it could not connect)."""
     try:
-        from ray._raylet import GcsClient
+        from ray._raylet import GcsClient  # type: ignore[attr-defined]  # compiled module, no stubs
         from ray.exceptions import AuthenticationError
     except ImportError:  # another Ray version: ray.init below still reports a failure as typed
         return

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError
+from extractor.ingest.files import path_text, read_document
 from extractor.ingest.loader import DocumentKind, sniff
 from extractor.service.settings import ServiceSettings
 
@@ -49,7 +50,7 @@ class StagedUpload:
 
 def safe_filename(name: str | None) -> str:
     """A display name from a client-given file name: last path component only, no control or odd characters."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = unicodedata.normalize("NFC", path_text(name or ""))  # lone surrogates become \\x escapes
     name = re.split(r"[\\/]", name)[-1]  # C:\x\..\y.pdf and ../../etc/passwd alike keep only their last part
     name = _UNSAFE.sub("_", name).strip().lstrip(".")
     return name[:200] or "upload"
@@ -86,20 +87,24 @@ def inspect(path: Path, name: str, size: int, settings: ServiceSettings) -> tupl
         raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} is empty", filename=name)
     with path.open("rb") as fh:
         head = fh.read(4096)
-    kind = sniff(head)
+    kind = sniff(head, size)
+    if kind is DocumentKind.HTML:
+        raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE", f"{name} is an HTML page (a web page, or a table saved "
+                             "as HTML under .xls/.doc), not a text export, PDF or image: HTML is not read yet",
+                             filename=name, reason="html")
     if kind is DocumentKind.TEXT_EXPORT:
-        _check_text(path, name)
+        _check_text(path, name, settings)
         return kind, None
     if kind is DocumentKind.PDF:
         return kind, _check_pdf(path, name, settings)
     return kind, _check_image(path, name, settings)
 
 
-def _check_text(path: Path, name: str) -> None:
+def _check_text(path: Path, name: str, settings: ServiceSettings) -> None:
     from extractor.ingest.text_export import decode_bytes
 
     try:
-        decode_bytes(path.read_bytes())
+        decode_bytes(read_document(path, settings.max_file_bytes).data)
     except (BinaryContentError, EncodingError) as exc:
         raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE",
                              f"{name} is neither a PDF, an image nor a text export ({exc.message})",
@@ -176,6 +181,7 @@ def discard(staged: StagedUpload) -> None:
 
 
 def read_kept(relative: str, settings: ServiceSettings) -> bytes:
-    """The bytes of a kept upload (the path comes from the database, never from a client)."""
-    return (settings.data_dir / relative).read_bytes()
+    """The bytes of a kept upload (the path comes from the database, never from a client), read like any
+    document: a regular file under the size cap, else a typed load error."""
+    return read_document(settings.data_dir / relative, settings.max_file_bytes).data
 

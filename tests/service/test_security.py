@@ -235,3 +235,19 @@ def test_another_users_pages_are_not_found_in_the_browser_either(client: TestCli
     assert client.get(f"/documents/{doc['id']}/forms/{form_id}/panel").status_code == 404
     assert client.get(f"/api/v1/documents/{doc['id']}/source").status_code == 404
     assert "export.txt" not in client.get("/").text
+
+
+def test_an_html_page_upload_is_refused_as_an_html_page(tight_alice: Caller, tight: ServiceSettings) -> None:
+    page = ('<html xmlns:o="urn:schemas-microsoft-com:office:office"><body><table><tr><td>项目名称</td>'
+            '<td>巡查员工作经费</td></tr></table></body></html>').encode()
+    response = tight_alice.upload(("report.xls", page))
+    assert response.status_code == 415, response.text
+    detail = response.json()["detail"]
+    assert detail["code"] == "UNSUPPORTED_MEDIA_TYPE" and "HTML page" in detail["message"]
+    assert tight_alice.get("/api/v1/jobs").json() == []
+
+
+def test_a_text_export_starting_with_BM_uploads_as_a_text_export(tight_alice: Caller) -> None:
+    response = tight_alice.upload(("bm.txt", b"BM\t" + seed_bytes()))
+    assert response.status_code == 202, response.text
+    assert [j["kind"] for j in response.json()["jobs"]] == ["text_export"]
