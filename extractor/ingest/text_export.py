@@ -15,6 +15,7 @@ from extractor.ingest.text_layout import (
     TextLayout,
     detect_layout,
     is_title_text,
+    iter_lines,
     iter_records,
     split_lines,
 )
@@ -139,7 +140,7 @@ def iter_text_export(data: bytes) -> tuple[Iterator[Grid], str]:
     """The forms of an export as grids, made one at a time (a 10,000-form export never holds all its grids),
     and the encoding used; NoFormFoundError when there is no form at all (raised before the first grid)."""
     text, encoding = decode_bytes(data)
-    layout = detect_layout(text.splitlines())
+    layout = detect_layout(iter_lines(text))  # counted line by line: no list of a huge export's lines
     forms = iter_forms(iter_records(text, layout))  # records made as the forms are drawn, never all at once
     first = next(forms, None)
     if first is None:
