@@ -4,39 +4,42 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from types import FrameType
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from extractor.checking import check
 from extractor.checking.context import context_for
 from extractor.errors import ExtractorError, RecordFileError
+from extractor.ingest.files import Found, discover, output_problem, path_text
 from extractor.ingest.loader import load_path
-from extractor.pipeline import extract_many
+from extractor.output import WRITERS, DocumentHead, ResultWriter, TableWriter
+from extractor.pipeline import DocumentStream, shared_mapper, stream_path
 from extractor.records.models import (
     DocumentResult,
     FormResult,
     Provenance,
     Record,
     ResultEnvelope,
-    Severity,
 )
-from extractor.settings import MapperName, OcrEngineName, get_settings
+from extractor.settings import MapperName, OcrEngineName, Settings, get_settings
 
 app = typer.Typer(name="extractor", help="财政项目支出绩效自评表 → checked, grounded records.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
 err = Console(stderr=True)
-
-SUPPORTED_SUFFIXES = {".txt", ".tsv", ".csv", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-SUPPORTED_SUFFIXES |= {".html", ".htm", ".shtml", ".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et",
-                       ".ofd"}  # issue 14 (formats)
 
 
 class OutputFormat(StrEnum):
@@ -47,74 +50,186 @@ class OutputFormat(StrEnum):
     JSONL = "jsonl"
 
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-_STATUS_STYLE = {"ok": "green", "needs_review": "yellow", "partial": "yellow", "failed": "bold red"}
+class StopRequests:
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt where the work is, except while a result is being
+    written: then they wait until the write is whole, so the output stays valid up to the last result."""
+
+    def __init__(self) -> None:
+        self.writing = 0  # nested atomic blocks open
+        self.pending: int | None = None
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, _frame: FrameType | None) -> None:
+        self.received = signum
+        if self.writing:
+            self.pending = signum
+            return
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write that a signal does not cut (blocks may nest; the signal acts when the outermost ends)."""
+        self.writing += 1
+        try:
+            yield
+        finally:
+            self.writing -= 1
+            if not self.writing and self.pending is not None:
+                self.pending = None
+                raise KeyboardInterrupt
+
+    def __enter__(self) -> StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def check(self) -> None:
+        """Raise the KeyboardInterrupt of a signal that library code swallowed (pydantic makes an exception raised
+        inside its serialiser a PydanticSerializationError; the pipeline records that on the form and goes on)."""
+        if self.received is not None:
+            raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal, as shells report it."""
+        return 128 + (self.received or signal.SIGINT)
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named on the command line, and the supported files under named directories (sorted)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-        else:
-            found.append(path)  # a missing file is reported as a failed document, not skipped
-    return found
+class RunProgress:
+    """Progress on stderr, never on stdout: files done, and within a file its pages (OCR) or forms (an export).
+
+    A rich bar on a terminal; with --progress elsewhere (a log), a plain line per file and every so many forms.
+    """
+
+    FORMS_EVERY = 200  # plain lines: one per this many forms
+
+    def __init__(self, files: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.live = enabled and err.is_terminal
+        self.files = files
+        self._name = ""
+        self._bar: Progress | None = None
+        if self.live:
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=err)
+            self._files = self._bar.add_task("files", total=files, detail="")
+            self._doc = self._bar.add_task("", total=None, detail="", visible=False)
+
+    def __enter__(self) -> RunProgress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def file(self, name: str) -> None:
+        """A file starts."""
+        self._name = name
+        if self._bar is not None:
+            self._bar.reset(self._doc, total=None, description=escape(_short(name)), detail="reading", visible=True)
+        elif self.enabled:
+            err.print(f"reading {escape(name)}", soft_wrap=True, highlight=False)
+
+    def page(self, done: int, total: int | None) -> None:
+        """OCR progress within the file."""
+        if self._bar is not None:
+            self._bar.update(self._doc, completed=done, total=total, detail="pages")
+        elif self.enabled:
+            err.print(f"  {escape(self._name)}: page {done}{f'/{total}' if total else ''}", soft_wrap=True,
+                      highlight=False)
+
+    def form(self, done: int) -> None:
+        """Forms checked so far in the file."""
+        if self._bar is not None:
+            self._bar.update(self._doc, completed=done, detail="forms")
+        elif self.enabled and done % self.FORMS_EVERY == 0:
+            err.print(f"  {escape(self._name)}: {done} forms", soft_wrap=True, highlight=False)
+
+    def file_done(self) -> None:
+        """The file is written."""
+        if self._bar is not None:
+            self._bar.advance(self._files)
 
 
-def render_table(envelope: ResultEnvelope, console: Console) -> None:
-    """A readable summary: a table per document (one line per form), then each form's findings."""
-    for doc in envelope.documents:
-        if doc.status.value == "failed":
-            error = doc.error or {}
-            console.print(f"[bold red]failed[/] {doc.source}: {error.get('code')} — {error.get('message')}")
-            continue
-        table = Table(title=f"{doc.source}  [{_STATUS_STYLE.get(doc.status.value, '')}]{doc.status.value}[/]",
-                      title_justify="left")
-        for column in ("#", "project", "year", "total", "grade", "status", "findings"):
-            table.add_column(column, overflow="fold")
-        for form in doc.forms:
-            r = form.record
-            codes = dict.fromkeys(f"[{_STYLE[f.severity]}]{f.code.value}[/]" for f in form.findings
-                                  if f.severity is not Severity.INFO)
-            style = _STATUS_STYLE.get(form.status.value, "")
-            table.add_row(str(form.index), r.project_name or "?", str(r.year or "?"),
-                          str(r.total_score if r.total_score is not None else "?"), r.grade or "?",
-                          f"[{style}]{form.status.value}[/]", " ".join(codes) or "—")
-        console.print(table)
-        for form in doc.forms:
-            shown = [f for f in form.findings if f.severity is not Severity.INFO]
-            if shown:
-                console.print(f"  [bold]#{form.index} {form.record.project_name or ''}[/]")
-            for f in shown:
-                console.print(f"    [{_STYLE[f.severity]}]{f.severity.value:7}[/] {f.code.value}: {f.message}")
-    forms = [form for doc in envelope.documents for form in doc.forms]
-    ok = sum(1 for f in forms if f.status.value == "ok")
-    failed = sum(1 for d in envelope.documents if d.status.value == "failed")
-    console.print(f"{len(envelope.documents)} document(s), {len(forms)} form(s): [green]{ok} ok[/], "
-                  f"[yellow]{len(forms) - ok} needs review[/], [red]{failed} document(s) failed[/]")
+def _short(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else "…" + name[-(width - 1):]
 
 
-def _write(text: str, output: Path | None) -> None:
+def _output_or_exit(output: Path | None, folder: bool = False) -> None:
+    """A usage error (exit 2) for an -o that cannot be written, before any work."""
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        return
+    problem = output_problem(output, folder=folder)
+    if problem is not None:
+        err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
+        raise typer.Exit(2)
+
+
+class _Stdout:
+    """sys.stdout as it is at each write: a progress bar on the terminal replaces it to print above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdout, name)
+
+
+def _not_an_input(output: Path | None, files: list[Found]) -> None:
+    """A usage error when -o names one of the inputs: it is opened (emptied) before the inputs are read."""
+    if output is None or not output.exists():
+        return
+    for found in files:
+        try:
+            same = os.path.samefile(found.path, output)
+        except OSError:
+            continue
+        if same:
+            err.print(f"[red]cannot write the output: {escape(path_text(output))} is one of the inputs[/]",
+                      soft_wrap=True)
+            raise typer.Exit(2)
+
+
+@contextmanager
+def _opened(output: Path | None) -> Iterator[TextIO]:
+    if output is None:
+        yield cast(TextIO, _Stdout())
+        return
+    try:
+        fh = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]cannot write the output {escape(path_text(output))}: {exc.strerror or exc}[/]",
+                  soft_wrap=True)
+        raise typer.Exit(2) from exc
+    with fh:
+        yield fh
+
+
+def _writer(fmt: OutputFormat, out: TextIO, to_file: bool, atomic: Any = None) -> ResultWriter:
+    if fmt is OutputFormat.TABLE:
+        console = Console(file=out, width=160) if to_file else Console()  # Console(): stdout as it is now
+        return TableWriter(out, atomic, console=console)
+    return WRITERS[fmt.value](out, atomic)
 
 
 def emit(envelope: ResultEnvelope, fmt: OutputFormat, output: Path | None) -> None:
-    """Print or write results in the chosen format."""
-    if fmt is OutputFormat.TABLE:
-        if output is None:
-            render_table(envelope, Console())
-        else:
-            with output.open("w", encoding="utf-8") as fh:
-                render_table(envelope, Console(file=fh, width=160))
-    elif fmt is OutputFormat.JSON:
-        _write(envelope.model_dump_json(indent=2), output)
-    else:
-        _write("\n".join(d.model_dump_json() for d in envelope.documents), output)
+    """Print or write results already in memory in the chosen format."""
+    with _opened(output) as out:
+        writer = _writer(fmt, out, output is not None)
+        writer.start()
+        for doc in envelope.documents:
+            writer.begin(DocumentHead(doc.source, doc.sha256, doc.kind, doc.pages))
+            for form in doc.forms:
+                writer.form(form)
+            writer.end(doc.model_copy(update={"forms": []}))
+        writer.close()
 
 
 @app.callback()
@@ -123,36 +238,78 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log prog
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _extract_into(writer: ResultWriter, files: list[Found], settings: Settings, progress: RunProgress,
+                  failed: list[tuple[str, dict[str, Any]]], stops: StopRequests) -> None:
+    """Each file through the pipeline, each result written as soon as it is done."""
+    mapper = shared_mapper(settings)
+    for found in files:
+        stops.check()
+        name = found.text
+        progress.file(name)
+        if found.problem is not None:
+            stream = DocumentStream(name, None, settings, mapper, error=found.problem)
+        else:
+            stream = stream_path(found.path, settings, mapper, on_page=progress.page)
+        writer.begin(DocumentHead(stream.source, stream.sha256, stream.kind, stream.pages))
+        try:
+            for form in stream.forms():
+                writer.form(form)
+                progress.form(stream.forms_done)
+                stops.check()
+        except KeyboardInterrupt:  # the forms done are written, closed as a partial document
+            writer.end(stream.result(interrupted=True))
+            raise
+        result = stream.result()
+        writer.end(result)
+        if result.status.value == "failed":
+            failed.append((result.source, result.error or {}))
+        progress.file_done()
+
+
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="files (text exports, PDFs, images) or folders")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="files (text exports, PDFs, images) or folders",
+        readable=False)],  # an unreadable file is a failed document with its reason, not a usage error
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table | json | jsonl")] = OutputFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
     mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
     ocr: Annotated[OcrEngineName | None, typer.Option(help="rapid | tesseract | paddle")] = None,
+    progress: Annotated[bool | None, typer.Option(help="progress on stderr: files, pages, forms (default: on a "
+                                                       "terminal)")] = None,
 ) -> None:
-    """Extract every form of the given documents, check it, and print the results."""
+    """Extract every form of the given documents, check it, and write each result as soon as it is done."""
     settings = get_settings(mapper=mapper, ocr=ocr)
+    _output_or_exit(output)
     files = discover(paths)
     if not files:
         err.print("[red]no input files found[/]")
         raise typer.Exit(2)
-    results: list[DocumentResult] = []
-    show_progress = len(files) > 1 and err.is_terminal
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, disable=not show_progress) as progress:
-        task = progress.add_task("extracting", total=len(files))
-
-        def collect(result: DocumentResult) -> None:
-            results.append(result)
-            progress.advance(task)
-
-        extract_many(files, settings, on_result=collect)
-    envelope = ResultEnvelope(documents=results)
-    emit(envelope, fmt, output)
-    failed = [d for d in results if d.status.value == "failed"]
-    for doc in failed:
-        err.print(f"[red]failed[/] {doc.source}: {(doc.error or {}).get('code')} {(doc.error or {}).get('message')}")
+    _not_an_input(output, files)
+    failed: list[tuple[str, dict[str, Any]]] = []
+    stops = StopRequests()
+    interrupted = False
+    show = err.is_terminal if progress is None else progress
+    with stops, _opened(output) as out, RunProgress(len(files), show) as bar:
+        writer = _writer(fmt, out, output is not None, stops.atomic)
+        try:
+            writer.start()
+            _extract_into(writer, files, settings, bar, failed, stops)
+        except KeyboardInterrupt:
+            interrupted = True
+        except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to it
+            sys.stderr.close()
+            raise typer.Exit(1) from None
+        try:
+            writer.close()
+        except KeyboardInterrupt:  # a second Ctrl-C while closing: the output ends where it ends
+            interrupted = True
+    for source, error in failed:
+        err.print(f"[red]failed[/] {escape(source)}: {error.get('code')} {escape(str(error.get('message')))}",
+                  soft_wrap=True, highlight=False)
+    if interrupted:
+        err.print(f"[yellow]interrupted: {writer.totals.documents} document(s) written[/]")
+        raise typer.Exit(stops.exit_code)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -199,6 +356,7 @@ def check_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Re-run the checker on a record someone edited by hand; values not in the source are rejected."""
+    _output_or_exit(output)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

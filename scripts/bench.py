@@ -167,8 +167,8 @@ def backfill(
     import os
     import tempfile
 
+    from extractor.ingest.files import discover
     from extractor.runner.backfill import Backfill, BackfillOptions
-    from extractor.runner.discovery import discover
     from extractor.storage import Repository
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-backfill-"))

@@ -276,9 +276,13 @@ def _readable_text(entry: DocumentEntry) -> str:
     """The document's own text when it can be had without OCR: transcript, text export or PDF text layer."""
     if entry.transcript is not None and entry.transcript.is_file():
         return entry.transcript.read_text(encoding="utf-8", errors="replace")
-    try:
-        data = entry.path.read_bytes()
-    except OSError:
+    from extractor.errors import DocumentLoadError
+    from extractor.ingest.files import read_document
+    from extractor.settings import get_settings
+
+    try:  # the reader every command uses: a FIFO or a device in a dataset folder is skipped, not read for ever
+        data = read_document(entry.path, get_settings().max_file_bytes).data
+    except DocumentLoadError:
         return ""
     if data.startswith(b"%PDF"):
         try:
@@ -294,7 +298,6 @@ def _readable_text(entry: DocumentEntry) -> str:
 
     if sniff(data) is not DocumentKind.TEXT_EXPORT:
         return ""
-    from extractor.errors import DocumentLoadError
     from extractor.ingest.text_export import decode_bytes
 
     try:

@@ -10,7 +10,7 @@ import time
 import traceback
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -540,13 +540,19 @@ def _nothing_read(failed: list[dict[str, Any]]) -> ExtractorError:
     return CorruptDocumentError(message, failed_pages=failed)
 
 
-def load(data: bytes, *, kind: DocumentKind, sha256: str, settings: Settings) -> LoadedDocument:
-    """A PDF or image read into one grid per form; typed load errors for bad input."""
+def load(data: bytes, *, kind: DocumentKind, sha256: str, settings: Settings,
+         on_page: Callable[[int, int | None], None] | None = None) -> LoadedDocument:
+    """A PDF or image read into one grid per form; typed load errors for bad input; `on_page(done, total)` after
+    each page (progress for long OCR work)."""
     started = time.perf_counter()
     deadline = started + settings.document_timeout_s
     meta: dict[str, Any] = {"page_sources": [], "failed_pages": []}
     reader = _pdf_pages if kind is DocumentKind.PDF else _image_pages
-    pages = list(reader(data, settings, meta, deadline))
+    pages: list[PageLayout] = []
+    for page in reader(data, settings, meta, deadline):
+        pages.append(page)
+        if on_page is not None:
+            on_page(len(meta["page_sources"]) + len(meta["failed_pages"]), meta.get("pages_total"))
     read_s = time.perf_counter() - started
     if not pages:
         if meta["failed_pages"]:

@@ -11,7 +11,15 @@ from charset_normalizer import from_bytes
 from extractor.domain.repair import label_key
 from extractor.domain.text import norm_key, simplified
 from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError, NoFormFoundError
-from extractor.ingest.text_layout import Record, TextLayout, detect_layout, is_title_text, split_lines
+from extractor.ingest.text_layout import (
+    Record,
+    TextLayout,
+    detect_layout,
+    is_title_text,
+    iter_lines,
+    iter_records,
+    split_lines,
+)
 from extractor.layout import Cell, Grid, SourceKind
 
 _FOOTER = re.compile(r"^注[:：].{0,6}格式")
@@ -219,8 +227,8 @@ def iter_text_export(data: bytes) -> tuple[Iterator[Grid], str]:
     """The forms of an export as grids, made one at a time (a 10,000-form export never holds all its grids),
     and the encoding used; NoFormFoundError when there is no form at all (raised before the first grid)."""
     text, encoding, fallback = decode_export(data)
-    layout = detect_layout(text.splitlines())
-    forms = iter_forms(split_lines(text, layout))
+    layout = detect_layout(iter_lines(text))  # counted line by line: no list of a huge export's lines
+    forms = iter_forms(iter_records(text, layout))  # records made as the forms are drawn, never all at once
     first = next(forms, None)
     if first is None:
         raise NoFormFoundError("no 绩效自评表 found in the text", encoding=encoding, layout=layout.value)

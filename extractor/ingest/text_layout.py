@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 from extractor.domain.text import simplified
@@ -48,30 +50,67 @@ def _nonempty(lines: list[str]) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def detect_layout(lines: list[str]) -> TextLayout:
-    """The layout of an export's lines, judged on the whole text."""
-    content = _nonempty(lines)
-    if not content:
+@dataclass
+class _LineCounts:
+    """What detect_layout weighs, counted in one pass (a huge export is never held as a list of lines)."""
+
+    content: int = 0  # lines with something on them
+    blank: int = 0
+    tabs: int = 0
+    piped: int = 0
+    piped_inner: int = 0  # piped lines with more than one cell between the bars
+    commas: int = 0  # lines with three or more commas
+    semicolons: int = 0
+    long_lines: int = 0  # over 150 characters
+    over_80: bool = False
+    token_count: int = 0
+    token_chars: int = 0
+    multi: int = 0  # lines of more than one space-separated token
+
+    @classmethod
+    def of(cls, lines: Iterable[str]) -> _LineCounts:
+        """The counts of an export's lines."""
+        c = cls()
+        for line in lines:
+            stripped = line.strip()
+            if not stripped:
+                c.blank += 1
+                continue
+            c.content += 1
+            c.tabs += "\t" in line
+            if "|" in line:
+                c.piped += 1
+                c.piped_inner += len([x for x in _PIPE_SPLIT.split(stripped.strip("|")) if x]) > 1
+            c.commas += line.count(",") >= 3
+            c.semicolons += line.count(";") >= 3
+            c.long_lines += len(stripped) > 150
+            c.over_80 = c.over_80 or len(line) > 80
+            words = _WS_SPLIT.split(stripped)
+            c.multi += len(words) > 1
+            for word in words:
+                if word:
+                    c.token_count, c.token_chars = c.token_count + 1, c.token_chars + len(word)
+        return c
+
+
+def detect_layout(lines: Iterable[str]) -> TextLayout:
+    """The layout of an export's lines, judged on the whole text (the lines may come one at a time)."""
+    c = _LineCounts.of(lines)
+    if not c.content:
         return TextLayout.TSV
-    if sum("\t" in line for line in content) >= max(2, len(content) // 10):
+    if c.tabs >= max(2, c.content // 10):
         return TextLayout.TSV
-    piped = [line for line in content if "|" in line]
-    if len(piped) >= 0.5 * len(content):
-        inner = sum(1 for line in piped if len([c for c in _PIPE_SPLIT.split(line.strip().strip("|")) if c]) > 1)
-        return TextLayout.PIPE if inner >= 0.2 * len(piped) else TextLayout.CELL_PER_LINE_BAR
-    for delimiter in (",", ";"):
-        if sum(line.count(delimiter) >= 3 for line in content) >= max(3, len(content) // 4):
+    if c.piped >= 0.5 * c.content:
+        return TextLayout.PIPE if c.piped_inner >= 0.2 * c.piped else TextLayout.CELL_PER_LINE_BAR
+    for count in (c.commas, c.semicolons):
+        if count >= max(3, c.content // 4):
             return TextLayout.CSV
-    long_lines = sum(1 for line in content if len(line.strip()) > 150)
-    tokens = [t for line in content for t in _WS_SPLIT.split(line.strip()) if t]
-    mean_token = sum(len(t) for t in tokens) / max(1, len(tokens))
-    if (len(content) <= 6 and long_lines >= 1) or (mean_token > 25 and any(len(line) > 80 for line in content)):
+    mean_token = c.token_chars / max(1, c.token_count)
+    if (c.content <= 6 and c.long_lines >= 1) or (mean_token > 25 and c.over_80):
         return TextLayout.GLUED  # a preview's run-on text: cells and numbers glued together
-    blank = sum(1 for line in lines if not line.strip())
-    multi = sum(1 for line in content if len(_WS_SPLIT.split(line.strip())) > 1)
-    if blank >= 0.3 * len(content) and multi <= 0.5 * len(content):
+    if c.blank >= 0.3 * c.content and c.multi <= 0.5 * c.content:
         return TextLayout.CELL_PER_LINE
-    if multi >= 0.3 * len(content):
+    if c.multi >= 0.3 * c.content:
         return TextLayout.SPACES
     return TextLayout.FIXED_WIDTH
 
@@ -131,26 +170,48 @@ def _blocks(lines: list[str]) -> list[Record]:
     return records
 
 
+def iter_lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """text.splitlines(), one line at a time: pieces cut just after a "\\n" split exactly as the whole does
+    (a "\\r\\n" is never cut), so a huge export is never held as a list of lines."""
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.find("\n", min(start + chunk, end) - 1)
+        stop = end if cut < 0 else cut + 1
+        yield from text[start:stop].splitlines()
+        start = stop
+
+
+def iter_records(text: str, layout: TextLayout) -> Iterator[Record]:
+    """The export's lines as records of cell texts, for its layout, one at a time (CSV and one-cell-per-line
+    texts are read whole: their records span lines)."""
+    if layout is TextLayout.CSV:
+        lines = text.splitlines()
+        delimiter = "," if sum(line.count(",") for line in lines) >= sum(line.count(";") for line in lines) else ";"
+        yield from _csv_records(text, delimiter, lines)
+        return
+    if layout is TextLayout.CELL_PER_LINE:
+        yield from _blocks(text.splitlines())
+        return
+    for n, line in enumerate(iter_lines(text), start=1):
+        if layout is TextLayout.TSV:
+            yield n, line.split("\t")
+        elif not line.strip():
+            continue
+        elif layout is TextLayout.PIPE:
+            yield n, _pipe_cells(line)
+        elif layout is TextLayout.CELL_PER_LINE_BAR:
+            yield n, _bar_cell(line)
+        elif layout is TextLayout.FIXED_WIDTH:
+            yield n, re.split(r"\s{2,}|\u3000+", line.strip())
+        elif layout is TextLayout.SPACES:
+            yield n, _WS_SPLIT.split(line.strip())
+        else:
+            yield n, [line.strip()]
+
+
 def split_lines(text: str, layout: TextLayout) -> list[Record]:
     """The export's lines as records of cell texts, for its layout."""
-    lines = text.splitlines()
-    if layout is TextLayout.TSV:
-        return [(n, line.split("\t")) for n, line in enumerate(lines, start=1)]
-    if layout is TextLayout.CSV:
-        delimiter = "," if sum(line.count(",") for line in lines) >= sum(line.count(";") for line in lines) else ";"
-        return _csv_records(text, delimiter, lines)
-    if layout is TextLayout.PIPE:
-        return [(n, _pipe_cells(line)) for n, line in enumerate(lines, start=1) if line.strip()]
-    if layout is TextLayout.CELL_PER_LINE_BAR:
-        return [(n, _bar_cell(line)) for n, line in enumerate(lines, start=1) if line.strip()]
-    if layout is TextLayout.CELL_PER_LINE:
-        return _blocks(lines)
-    if layout is TextLayout.FIXED_WIDTH:
-        return [(n, re.split(r"\s{2,}|\u3000+", line.strip())) for n, line in enumerate(lines, start=1)
-                if line.strip()]
-    if layout is TextLayout.SPACES:
-        return [(n, _WS_SPLIT.split(line.strip())) for n, line in enumerate(lines, start=1) if line.strip()]
-    return [(n, [line.strip()]) for n, line in enumerate(lines, start=1) if line.strip()]
+    return list(iter_records(text, layout))
 
 
 def is_title_text(text: str) -> bool:

@@ -14,17 +14,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from pydantic import BaseModel
 
 from extractor.errors import DocumentLoadError, ExtractorError
-from extractor.runner.discovery import Found
+from extractor.ingest.files import Found, path_text, read_document
 from extractor.runner.engines import Engine, make_engine
 from extractor.runner.errors import RETRIED_CODES
-from extractor.runner.reading import read_file
 from extractor.runner.work import DocumentTask, TaskOutcome
 from extractor.settings import Settings
 from extractor.storage.errors import StorageError
@@ -88,6 +86,7 @@ class BackfillReport:
     status: str  # finished | interrupted | aborted
     counts: Counts
     message: str | None = None
+    error_code: str | None = None  # why an aborted run stopped (STORAGE_…, ENGINE_UNAVAILABLE, INTERNAL_ERROR)
 
 
 @dataclass
@@ -140,7 +139,10 @@ class Backfill:
 
     def _prepare(self, found: Found, engine: Engine) -> None:
         """Settle a file without the engine when possible, else hand its bytes to the engine."""
-        path = str(found.path.absolute())
+        # The file is opened by its real path; it is recorded, reported and sent under its text (path_text),
+        # which a name that is not UTF-8 cannot break.
+        real = found.path.absolute()
+        path = path_text(real)
         if found.problem is not None and found.folder:  # reported with the run's failures; not a document
             self.counts.folders_failed += 1
             self.counts.failures.append({"path": path, "code": found.problem.get("code"),
@@ -152,7 +154,7 @@ class Backfill:
         known = self._paths.get(path)
         if known is not None and known.sha256 and not self.options.rehash and self._is_done(known.sha256):
             try:
-                st = os.stat(path)
+                st = os.stat(real)
             except OSError:
                 st = None
             if st is not None and (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
@@ -160,7 +162,7 @@ class Backfill:
                 self._settle()
                 return
         try:
-            read = read_file(Path(path), self.settings.max_file_bytes)
+            read = read_document(real, self.settings.max_file_bytes)
         except DocumentLoadError as exc:
             self._unreadable(PathSeen(path=path), exc.to_dict())
             return
@@ -238,7 +240,7 @@ class Backfill:
         self.repo.close_stale_runs()
         self._paths = self.repo.known_paths()
         self._documents = self.repo.known_documents()
-        status, message = "finished", None
+        status, message, error_code = "finished", None, None
         engine: Engine | None = None
         stop = threading.Event()
         restore = self._catch_stop_signals(stop)
@@ -263,8 +265,11 @@ class Backfill:
         except KeyboardInterrupt:  # a second Ctrl-C, or one that came before the handler was in place
             status, message = "interrupted", "stopped by the user; run again to continue"
         except ExtractorError as exc:  # the database failed (full, read-only, gone) or the engine could not start
-            status, message = "aborted", f"{exc.code}: {exc.message}"
+            status, message, error_code = "aborted", f"{exc.code}: {exc.message}", exc.code
             log.info("back-fill stopped: %s", message)
+        except Exception as exc:  # a bug: the run is still closed with the reason, never left `running`
+            log.exception("back-fill failed")
+            status, message, error_code = "aborted", f"INTERNAL_ERROR: {type(exc).__name__}: {exc}", "INTERNAL_ERROR"
         finally:
             if engine is not None:
                 engine.close(cancel=status != "finished")
@@ -275,4 +280,5 @@ class Backfill:
                                  failures=self.counts.failures, message=message)
         except StorageError as exc:  # the database that failed may still be failing: say so, keep the report
             message = f"{message}; the run's end could not be recorded either: {exc.message}"
-        return BackfillReport(run_id=self._run_id, status=status, counts=self.counts, message=message)
+        return BackfillReport(run_id=self._run_id, status=status, counts=self.counts, message=message,
+                              error_code=error_code)

@@ -44,7 +44,9 @@ def _open(db: str | None, settings: Settings | None = None) -> Repository:
 
 
 def backfill(
-    paths: Annotated[list[Path], typer.Argument(help="folders (searched recursively) or files")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="folders (searched recursively) or files",
+        readable=False)],  # an unreadable file is stored as a failure with its reason, not a usage error
     db: DbOption = None,
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default: CPU count)")] = None,
     mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
@@ -58,8 +60,8 @@ def backfill(
     progress: Annotated[bool | None, typer.Option(help="show a progress bar (default: on a terminal)")] = None,
 ) -> None:
     """Extract every document under the folders into the database: resumable, nothing stored twice."""
+    from extractor.ingest.files import discover, path_text
     from extractor.runner.backfill import Backfill, BackfillOptions
-    from extractor.runner.discovery import discover
 
     if engine not in ("local", "ray"):
         err.print(f"[red]unknown engine {engine!r}: use local or ray[/]")
@@ -87,7 +89,7 @@ def backfill(
                            failed=c.documents_failed, skipped=c.skipped)
 
             report = Backfill(repo, settings, options, on_progress=on_progress).run(
-                files, [str(p.absolute()) for p in paths])
+                files, [path_text(p.absolute()) for p in paths])
     finally:
         repo.close()
     c = report.counts
@@ -110,11 +112,11 @@ def backfill(
     if len(c.failures) > FAILURES_SHOWN:
         out.print(f"… and {len(c.failures) - FAILURES_SHOWN} more: extractor db failures --run {report.run_id}")
     if report.message:
-        err.print(f"[yellow]{escape(report.message)}[/]")
+        err.print(f"[{'red' if report.status == 'aborted' else 'yellow'}]{escape(report.message)}[/]", soft_wrap=True)
     if report.status == "interrupted":
         raise typer.Exit(130)
     if report.status == "aborted":
-        raise typer.Exit(3)
+        raise typer.Exit(4 if report.error_code == "ENGINE_UNAVAILABLE" else 3)
     raise typer.Exit(1 if c.failures else 0)
 
 
@@ -136,6 +138,12 @@ def export_cmd(
         raise typer.Exit(2) from None
     if status is not None and status not in ("ok", "needs_review"):
         err.print(f"[red]unknown status {status!r}: use ok or needs_review[/]")
+        raise typer.Exit(2)
+    from extractor.ingest.files import output_problem
+
+    problem = output_problem(output, folder=export_format is ExportFormat.CSV)
+    if problem is not None:  # before the database is opened or a row read
+        err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
         raise typer.Exit(2)
     repo = _open(db)
     try:

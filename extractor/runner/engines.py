@@ -7,12 +7,13 @@ need not reach the database (or a SQLite file) at all.
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from extractor.errors import ConfigurationError, ExtractorError, InternalError
-from extractor.runner.errors import DocumentTimeoutError, WorkerCrashedError
+from extractor.runner.errors import DocumentTimeoutError, EngineUnavailableError, WorkerCrashedError
 from extractor.runner.pool import Outcome, WorkerPool
 from extractor.runner.work import DocumentTask, TaskOutcome, failed_outcome, process_document, warm_up
 from extractor.settings import Settings
@@ -100,6 +101,76 @@ class LocalEngine:
         self._pending.clear()
 
 
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _unavailable(address: str, why: str, **details: Any) -> EngineUnavailableError:
+    return EngineUnavailableError(f"cannot use the Ray cluster at {address}: {why}", address=address, **details)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _ray_target(address: str) -> tuple[str, int] | None:
+    """(host, port) a connection to `address` goes to, as Ray itself resolves it; None when Ray finds it itself
+    (`auto`). A `ray://` address is a Ray Client server: its own host and port."""
+    from ray._private.services import canonicalize_bootstrap_address, parse_address
+
+    if address.startswith("ray://"):
+        parsed = parse_address(address.removeprefix("ray://"))
+    else:
+        canonical = canonicalize_bootstrap_address(address)  # localhost becomes the node IP, as in ray.init
+        parsed = parse_address(canonical) if canonical else None
+    if parsed is None:
+        return None
+    return parsed[0], int(parsed[1])
+
+
+def _probe_gcs(address: str, target: tuple[str, int]) -> None:
+    """Ask the cluster's GCS for its id, which is where a wrong or missing auth token is refused (in under a
+    second, where ray.init would retry for minutes and then say only that it could not connect)."""
+    try:
+        from ray._raylet import GcsClient  # type: ignore[attr-defined]  # compiled module, no stubs
+        from ray.exceptions import AuthenticationError
+    except ImportError:  # another Ray version: ray.init below still reports a failure as typed
+        return
+    try:
+        GcsClient(address=f"{target[0]}:{target[1]}", cluster_id=None)
+    except AuthenticationError as exc:
+        raise _unavailable(address, "the cluster refused this client's auth token (set RAY_AUTH_MODE=token and "
+                                    "the cluster's token in RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH)",
+                           reason="auth") from exc
+    except Exception as exc:
+        raise _unavailable(address, f"it does not answer as a Ray cluster ({_first_line(exc)})",
+                           reason="not_ray") from exc
+
+
+def connect_to_cluster(address: str, options: dict[str, Any]) -> None:
+    """ray.init on a cluster, or an EngineUnavailableError naming the address (never a Ray traceback, never
+    the minutes ray.init spends retrying an address where nothing listens)."""
+    import ray
+
+    try:
+        target = _ray_target(address)
+    except Exception as exc:  # no cluster found for `auto`, a malformed address
+        raise _unavailable(address, _first_line(exc), reason="address") from exc
+    if target is not None:
+        try:
+            with socket.create_connection(target, timeout=CONNECT_TIMEOUT_S):
+                pass
+        except OSError as exc:
+            raise _unavailable(address, f"nothing answers at {target[0]}:{target[1]} "
+                                        f"({exc.strerror or type(exc).__name__})", reason="unreachable") from exc
+        if not address.startswith("ray://"):
+            _probe_gcs(address, target)
+    try:
+        ray.init(address=address, **options)
+    except Exception as exc:
+        raise _unavailable(address, _first_line(exc), reason="init") from exc
+
+
 class RayEngine:
     """Ray tasks on a local instance or a cluster (`address`); a task over its timeout is force-cancelled."""
 
@@ -116,7 +187,7 @@ class RayEngine:
         if self._started_here:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             if address:
-                ray.init(address=address, **options)
+                connect_to_cluster(address, options)
             else:
                 ray.init(num_cpus=workers or None, **options)
         cpus = int(ray.cluster_resources().get("CPU", 1))

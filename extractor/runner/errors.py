@@ -19,3 +19,10 @@ class WorkerCrashedError(ExtractorError):
 
 # Codes that say nothing about the document's content: a later run tries such a document again by itself.
 RETRIED_CODES = frozenset({"FILE_ACCESS", WorkerCrashedError.code})
+
+
+class EngineUnavailableError(ExtractorError):
+    """The engine cannot start: a Ray cluster that cannot be reached, does not answer as Ray, or refuses the
+    client's auth token. The run stops before any document is processed."""
+
+    code = "ENGINE_UNAVAILABLE"

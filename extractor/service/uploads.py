@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from extractor.errors import BinaryContentError, EmptyDocumentError, EncodingError
+from extractor.ingest.files import path_text, read_document
 from extractor.ingest.loader import DocumentKind, sniff
 from extractor.service.settings import ServiceSettings
 
@@ -50,7 +51,7 @@ class StagedUpload:
 
 def safe_filename(name: str | None) -> str:
     """A display name from a client-given file name: last path component only, no control or odd characters."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = unicodedata.normalize("NFC", path_text(name or ""))  # lone surrogates become \\x escapes
     # Format characters (bidi overrides U+202E, isolates, zero-width joiners) make a name display as another.
     name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
     name = re.split(r"[\\/]", name)[-1]  # C:\x\..\y.pdf and ../../etc/passwd alike keep only their last part
@@ -89,24 +90,22 @@ def inspect(path: Path, name: str, size: int, settings: ServiceSettings) -> tupl
         raise UploadRejected(422, "EMPTY_DOCUMENT", f"{name} is empty", filename=name)
     with path.open("rb") as fh:
         head = fh.read(4096)
-    kind = sniff(head)
-    # --- issue 14 (formats): zip/OLE2 packages are judged on the whole file (their directory is at its end) ----
+    kind = sniff(head, size)
+    # Zip/OLE2 packages are judged on the whole file (their directory is at its end).
     if kind not in (DocumentKind.TEXT_EXPORT, DocumentKind.PDF, DocumentKind.IMAGE) or head.startswith(
             (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return _check_office(path, name, settings)
-    # --- end issue 14 ---------------------------------------------------------------------------------------------
     if kind is DocumentKind.TEXT_EXPORT:
         from extractor.service.budgets import check_text_size
 
         check_text_size(size, name, settings)  # before the text is decoded in memory
-        _check_text(path, name)
+        _check_text(path, name, settings)
         return kind, None
     if kind is DocumentKind.PDF:
         return kind, _check_pdf(path, name, settings)
     return kind, _check_image(path, name, settings)
 
 
-# --- issue 14 (formats) ---------------------------------------------------------------------------------------------
 _OFFICE_STATUS = {"RESOURCE_LIMIT": 413, "UNSUPPORTED_FORMAT": 415, "CONFIGURATION_ERROR": 415}
 
 
@@ -116,7 +115,7 @@ def _check_office(path: Path, name: str, settings: ServiceSettings) -> tuple[Doc
     from extractor.errors import ExtractorError
     from extractor.ingest.office import check
 
-    data = path.read_bytes()
+    data = read_document(path, settings.max_file_bytes).data
     kind = sniff(data)
     try:
         check(data, kind, settings)
@@ -126,14 +125,13 @@ def _check_office(path: Path, name: str, settings: ServiceSettings) -> tuple[Doc
         raise UploadRejected(_OFFICE_STATUS.get(exc.code, 422), code, f"{name}: {exc.message}", filename=name,
                              reason=exc.code, **{k: v for k, v in exc.details.items() if k != "reason"}) from exc
     return kind, None
-# --- end issue 14 -----------------------------------------------------------------------------------------------------
 
 
-def _check_text(path: Path, name: str) -> None:
+def _check_text(path: Path, name: str, settings: ServiceSettings) -> None:
     from extractor.ingest.text_export import decode_bytes
 
     try:
-        decode_bytes(path.read_bytes())
+        decode_bytes(read_document(path, settings.max_file_bytes).data)
     except (BinaryContentError, EncodingError) as exc:
         raise UploadRejected(415, "UNSUPPORTED_MEDIA_TYPE",
                              f"{name} is neither a PDF, an image nor a text export ({exc.message})",
@@ -228,6 +226,7 @@ def discard(staged: StagedUpload) -> None:
 
 
 def read_kept(relative: str, settings: ServiceSettings) -> bytes:
-    """The bytes of a kept upload (the path comes from the database, never from a client)."""
-    return (settings.data_dir / relative).read_bytes()
+    """The bytes of a kept upload (the path comes from the database, never from a client), read like any
+    document: a regular file under the size cap, else a typed load error."""
+    return read_document(settings.data_dir / relative, settings.max_file_bytes).data
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from extractor.errors import ExtractorError, FileAccessError, InternalError
+from extractor.errors import DocumentLoadError, ExtractorError, InternalError
 from extractor.ingest.loader import LoadedDocument, load_bytes
 from extractor.mapping import Mapper, get_mapper
 from extractor.pipeline import extract_bytes
@@ -112,8 +112,8 @@ class Worker:
         repo = self.store.repo
         try:
             data = read_kept(job.stored_path, self.settings)
-        except OSError as exc:
-            return Outcome("failed", None, FileAccessError(f"the uploaded file is gone: {exc.strerror or exc}").to_dict())
+        except DocumentLoadError as exc:  # the kept file vanished or was replaced by something unreadable
+            return Outcome("failed", None, {**exc.to_dict(), "message": f"the uploaded file cannot be read: {exc.message}"})
         known = repo.document_state(job.sha256, owner_id=job.user_id)
         if known is not None and known.status != DocumentStatus.FAILED.value:
             # This user's bytes, read before: link the upload to that document (its review stays as it is).

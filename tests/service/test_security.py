@@ -267,3 +267,9 @@ def test_the_openapi_schema_is_public_and_holds_no_data(client: TestClient, alic
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert "secret-name" not in schema.text and "alice" not in schema.text
+
+
+def test_a_text_export_starting_with_BM_uploads_as_a_text_export(tight_alice: Caller) -> None:
+    response = tight_alice.upload(("bm.txt", b"BM\t" + seed_bytes()))
+    assert response.status_code == 202, response.text
+    assert [j["kind"] for j in response.json()["jobs"]] == ["text_export"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from extractor.ingest.files import discover
 from extractor.runner.backfill import Backfill, BackfillOptions, BackfillReport
-from extractor.runner.discovery import discover
 from extractor.settings import Settings, get_settings
 from extractor.storage import Repository
 from extractor.storage.snapshot import snapshot

@@ -66,8 +66,8 @@ def test_fifos_broken_links_and_vanished_files_are_recorded_without_hanging(db_u
     (folder / "folder.pdf").mkdir()  # a folder named like a document is searched, not read
     (folder / "folder.pdf" / "inner.txt").write_bytes((folder / "2015" / "batch0" / "export_0000.txt").read_bytes()
                                                       + b"\n")
+    from extractor.ingest.files import discover
     from extractor.runner.backfill import Backfill, BackfillOptions
-    from extractor.runner.discovery import discover
     from extractor.settings import get_settings
 
     found = discover([folder])
@@ -166,3 +166,26 @@ def test_two_copies_met_while_the_first_is_still_processing_make_one_document(db
         [doc] = repo.list_documents()
         assert sorted(os.path.basename(p) for p in doc.paths) == ["a.txt", "b.txt"]
         assert doc.form_count == 30
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_and_the_run_finishes(db_url, tmp_path):
+    from tests.storage.variants import variant
+
+    folder = tmp_path / "in"
+    write_corpus(folder, good=2, broken=False)
+    raw = os.fsencode(folder)
+    with open(raw + b"/\xc4\xea\xb6\xc8.txt", "wb") as fh:  # 年度.txt in GBK, as unzipped from a Windows archive
+        fh.write(variant(7)[0].encode("utf-8"))
+    os.mkfifo(raw + b"/\xb1\xa8\xb8\xe6.txt")  # unreadable too: its failure is stored under the same text form
+    report = backfill(db_url, [folder], workers=1)
+    assert report.status == "finished", report.message
+    assert report.counts.documents_ok == 3
+    shown = os.fsdecode(raw)
+    assert [f["path"] for f in report.counts.failures] == [shown + "/\\xb1\\xa8\\xb8\\xe6.txt"]
+    with Repository.open(db_url) as repo:
+        paths = {p: d for d in repo.list_documents() for p in d.paths}
+        assert paths[shown + "/\\xc4\\xea\\xb6\\xc8.txt"].status == "ok"
+        assert paths[shown + "/\\xb1\\xa8\\xb8\\xe6.txt"].error_code == "FILE_ACCESS"
+        assert repo.list_runs(limit=1)[0].status == "finished"
+    again = backfill(db_url, [folder], workers=1)  # the stored text finds the file again: nothing re-read
+    assert (again.status, again.counts.skipped, again.counts.processed) == ("finished", 3, 0)
