@@ -9,8 +9,8 @@ from functools import partial
 import cv2
 import numpy as np
 
-from extractor.ingest.rereading import second_readings
 from extractor.ingest.orient import classifier_for, page_orientation, turn
+from extractor.ingest.rereading import second_readings
 from extractor.layout import SourceKind
 from extractor.ocr.base import OcrEngine, OcrLine, drop_speck_readings, pair_quotes
 from extractor.ocr.glyphs import leading_sign_checked, sign_checked, slash_checked

@@ -67,7 +67,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
                            and _looks_like_text(text)) else None
 
 
-def _decode_lines(data: bytes) -> tuple[str, dict[int, str]] | None:
+def _decode_lines(data: bytes) -> tuple[str, dict[int, str], str] | None:
     """A UTF-8 export with a few bad lines (a stray byte, a cut last byte, a GBK file appended): each line in the
     encoding that reads it; None when UTF-8 is not the export's encoding at all."""
     lines = data.split(b"\n")
@@ -78,9 +78,11 @@ def _decode_lines(data: bytes) -> tuple[str, dict[int, str]] | None:
             line.decode("utf-8")
         except UnicodeDecodeError:
             failing += 1
-    # A GBK export breaks UTF-8 on (nearly) all its Chinese lines: it is read whole as GB18030.
+    # A GBK export breaks UTF-8 on (nearly) all its Chinese lines: it is read as GB18030, but a line that is
+    # UTF-8 (a UTF-8 file glued in front of a GBK one) keeps its own reading: GBK bytes are almost never valid
+    # UTF-8 that reads as Chinese, and read as GB18030 the UTF-8 line would be mojibake or fail the whole file.
     if failing >= max(1, len(wide) * 9 // 10):
-        return None
+        return _gbk_lines(lines)  # None when no line is UTF-8: then the whole file is judged as one
     out: list[str] = []
     fallback: dict[int, str] = {}
     for n, line in enumerate(lines, start=1):
@@ -104,7 +106,40 @@ def _decode_lines(data: bytes) -> tuple[str, dict[int, str]] | None:
         else:
             out.append(replaced)
             fallback[n] = "utf-8 with replacement"
-    return "\n".join(out), fallback
+    return "\n".join(out), fallback, "utf-8"
+
+
+def _cjk_utf8(line: bytes) -> str | None:
+    """A line's UTF-8 reading when it is valid UTF-8 whose non-ASCII characters are mostly Chinese, else None."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    wide = [ch for ch in text if ord(ch) >= 0x80]
+    # Chinese, its punctuation and the signs forms print (— ≥ ═ ·): what a GBK line read as UTF-8 never is.
+    cjk = sum(1 for ch in wide if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+              or "\u2000" <= ch <= "\u257f" or ch in "\u00b7\u00d7\u00b0")
+    return text if wide and cjk >= 0.8 * len(wide) else None
+
+
+def _gbk_lines(lines: list[bytes]) -> tuple[str, dict[int, str], str] | None:
+    """A GB18030 export with UTF-8 lines in it, line by line: a UTF-8 line keeps its reading, a line neither
+    reads is replaced; None when no line is UTF-8 (a plain GBK, or Big5, file is judged whole)."""
+    out: list[str] = []
+    fallback: dict[int, str] = {}
+    for n, line in enumerate(lines, start=1):
+        if any(b >= 0x80 for b in line) and (utf8 := _cjk_utf8(line)) is not None:
+            out.append(utf8)
+            fallback[n] = "utf-8"
+            continue
+        try:
+            out.append(line.decode("gb18030"))
+        except UnicodeDecodeError:
+            out.append(line.decode("gb18030", errors="replace"))
+            fallback[n] = "gb18030 with replacement"
+    if "utf-8" not in fallback.values():
+        return None
+    return "\n".join(out), fallback, "gb18030"
 
 
 def decode_export(data: bytes) -> Decoded:
@@ -125,7 +160,7 @@ def decode_export(data: bytes) -> Decoded:
             if encoding == "utf-8-sig":
                 mixed = _decode_lines(data.removeprefix(b"\xef\xbb\xbf"))
                 if mixed is not None and _looks_like_text(mixed[0]):
-                    return Decoded(mixed[0], "utf-8", mixed[1])
+                    return Decoded(mixed[0], mixed[2], mixed[1])
             continue
         if _looks_like_text(text):
             return Decoded(text, "utf-8" if encoding == "utf-8-sig" else encoding, {})

@@ -7,8 +7,6 @@ layout says so, so the reader knows how far to trust row boundaries and column p
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -115,23 +113,76 @@ def detect_layout(lines: Iterable[str]) -> TextLayout:
     return TextLayout.FIXED_WIDTH
 
 
+# A quoted field may hold line breaks (a spreadsheet cell's), but not many: a stray quote must not pair with one
+# far below and swallow the rows between.
+_MAX_QUOTED_LINES = 8
+
+
+def _quoted_field(text: str, start: int, delimiter: str) -> tuple[str, int] | None:
+    """The field quoted from `text[start]` (a `"`) and the index after its closing quote, when it is a quoted
+    field: `""` inside stands for `"`, the closing quote ends the field (a delimiter, a line end or the end of the
+    text follows it) within a few lines. Otherwise (`"两违"整治率`, `"12寸显示屏采购`) None: its quotes are text."""
+    out: list[str] = []
+    breaks = 0
+    k = start + 1
+    while k < len(text):
+        ch = text[k]
+        if ch == '"':
+            if text.startswith('""', k):
+                out.append('"')
+                k += 2
+                continue
+            if text[k + 1:k + 2] in ("", delimiter, "\n", "\r"):
+                return "".join(out), k + 1
+            # A bare quote inside a quoted field (`"…确保"工程质量合格率100%。"`) is text; the field still has to
+            # close within a few lines, or its opening quote was text too.
+        if ch == "\n":
+            breaks += 1
+            if breaks > _MAX_QUOTED_LINES:
+                return None
+        out.append(ch)
+        k += 1
+    return None
+
+
 def _csv_records(text: str, delimiter: str, lines: list[str]) -> list[Record]:
-    # Quotes are honoured only where whole fields are quoted ("a,b" spanning lines, as spreadsheets write them);
-    # a quote mark inside a cell is text.
-    if not any(line.startswith('"') or f'{delimiter}"' in line for line in lines):
+    """CSV rows with their first line numbers. Quotes are honoured only where a whole field is quoted (`"a,b"`,
+    a cell spanning lines, as spreadsheets write them); any other quote mark is text, never a reason to join rows
+    (Python's csv reader turned `"两违"整治率` into `两违整治率` and let a stray `"` swallow the rest of a file)."""
+    if '"' not in text:
         return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     records: list[Record] = []
-    start = 1
-    try:
-        for fields in reader:
+    fields: list[str] = []
+    cell: list[str] = []
+    line = start = 1
+    k, at_start = 0, True
+    while k < len(text):
+        ch = text[k]
+        if at_start and ch == '"':
+            quoted = _quoted_field(text, k, delimiter)
+            if quoted is not None:
+                cell.append(quoted[0])
+                line += text.count("\n", k, quoted[1])
+                k, at_start = quoted[1], False
+                continue
+        if ch == delimiter:
+            fields.append("".join(cell))
+            cell, at_start = [], True
+        elif ch in "\r\n":
+            if ch == "\r" and text.startswith("\r\n", k):
+                k += 1
+            fields.append("".join(cell))
             records.append((start, fields))
-            start = reader.line_num + 1
-    except csv.Error:
-        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
-    # An unbalanced quote makes the CSV reader swallow the rest of the file into one field: refuse that reading.
-    if len(records) < 0.5 * len(_nonempty(lines)):
-        return [(n, line.split(delimiter)) for n, line in enumerate(lines, start=1)]
+            fields, cell, at_start = [], [], True
+            line += 1
+            start = line
+        else:
+            cell.append(ch)
+            at_start = False
+        k += 1
+    if cell or fields:
+        fields.append("".join(cell))
+        records.append((start, fields))
     return records
 
 

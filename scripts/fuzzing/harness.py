@@ -136,7 +136,8 @@ def accepts(doc: dict[str, Any] | None, alternatives: list[dict[str, Any]]) -> b
             continue
         if forms < alt.get("min_forms", 0) or forms > alt.get("max_forms", forms):
             continue
-        if any(s not in strings for s in alt.get("contains", [])):
+        # Some field must hold each `contains` text (a stray quote kept as text may sit inside a longer one).
+        if any(not any(s in x for x in strings) for s in alt.get("contains", [])):
             continue
         if any(bad in s for bad in alt.get("absent", []) for s in strings):
             continue

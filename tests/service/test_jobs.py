@@ -200,8 +200,10 @@ def test_a_worker_killed_mid_job_is_retried_by_the_next_and_the_document_is_stor
 @pytest.mark.slow
 def test_a_document_that_outlives_the_timeout_every_time_ends_failed_after_max_attempts(
         tmp_path: Path, sqlite_url: str) -> None:
+    # The CPU budget is set apart from the 1 s timeout: this test is about the wall clock (on an idle machine
+    # both pass 1 s at the same heartbeat, and the CPU budget, checked first, ends the job at once).
     settings = make_settings(tmp_path / "data", sqlite_url, document_timeout_s=1.0, job_lease_s=1.5,
-                             job_max_attempts=2)
+                             job_max_attempts=2, cpu_max_s=600.0, cpu_base_s=600.0)
     store = ServiceStore(Repository.open(settings=settings))
     try:
         user = store.create_user("clerk")
