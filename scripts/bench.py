@@ -119,6 +119,49 @@ def _summary(figures: dict[str, object]) -> dict[str, object]:
 
 
 @app.command()
+def stream(
+    forms: Annotated[str, typer.Option(help="form counts, comma-separated (the seed's ten forms repeated)")] =
+        "1000,10000",
+    titles: Annotated[str, typer.Option(help="exports of only title lines, comma-separated counts")] = "100000",
+    output: Annotated[Path | None, typer.Option(help="write the figures as JSON here")] = None,
+) -> None:
+    """`extractor run --format jsonl` on huge exports, in a child process: wall time, the child's peak RSS, and
+    whether output streamed (the first line came long before the end)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    seed = SEED.read_text(encoding="utf-8")
+    runs = []
+    cases = [("forms", int(n)) for n in forms.split(",") if n] + [("titles", int(n)) for n in titles.split(",") if n]
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, n in cases:
+            path = Path(tmp) / f"{what}-{n}.txt"
+            text = "\n".join([seed] * (n // 10)) if what == "forms" else "财政项目支出绩效自评表\n" * n
+            path.write_text(text, encoding="utf-8")
+            start = time.perf_counter()
+            child = subprocess.Popen([sys.executable, "-m", "extractor.cli", "run", "--format", "jsonl", str(path)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert child.stdout is not None
+            first = None
+            lines = 0
+            for _ in child.stdout:
+                lines += 1
+                if first is None:
+                    first = time.perf_counter() - start
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - start
+            runs.append({"input": what, "count": n, "bytes": path.stat().st_size, "exit": os.waitstatus_to_exitcode(status),
+                         "output_lines": lines, "first_output_s": round(first or wall, 2), "wall_s": round(wall, 1),
+                         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                         "ms_per_form": round(1000 * wall / n, 2) if what == "forms" else None})
+            typer.echo(json.dumps(runs[-1], ensure_ascii=False), err=True)
+    _emit({"benchmark": "stream", "runs": runs}, output)
+
+
+@app.command()
 def pdf(
     corpus: Annotated[Path | None, typer.Option(help="a make_corpus directory (default: generate one)")] = None,
     seed: Annotated[int, typer.Option(help="corpus seed when generating")] = 4242,

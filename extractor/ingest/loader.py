@@ -77,6 +77,10 @@ def sniff(data: bytes, size: int | None = None) -> DocumentKind:
         return DocumentKind.PDF
     if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or is_bmp(data, size):
         return DocumentKind.IMAGE
+    if data.startswith(b"BM") and b"\x00" in data[2:26]:
+        # `BM` and binary header fields that do not hold together: a broken BMP (CORRUPT_DOCUMENT naming it), not
+        # text; a text export starting with `BM` has no NUL bytes there.
+        return DocumentKind.IMAGE
     # Office files, web pages and OFD by their content.
     from extractor.ingest.office import sniff_office
 

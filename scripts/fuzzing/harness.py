@@ -123,6 +123,20 @@ def _strings(doc: dict[str, Any]) -> list[str]:
     return found
 
 
+def _assembled(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one document of a run's JSON Lines: a line of its own, or (a document of many forms, streamed) its
+    form lines gathered under its closing line (extractor/output.py)."""
+    if not lines:
+        return None
+    forms = [line["form"] for line in lines if "form" in line and "status" not in line]
+    closing = next((line for line in lines if "status" in line), None)
+    if closing is None:
+        return None
+    if "forms_streamed" in closing:
+        closing = {**closing, "forms": forms}
+    return closing
+
+
 def accepts(doc: dict[str, Any] | None, alternatives: list[dict[str, Any]]) -> bool:
     """True when the document's outcome is one of the acceptable ones."""
     status = doc.get("status", "none") if doc else "none"
@@ -184,7 +198,7 @@ class Harness:
                     docs.append(json.loads(line))
                 except json.JSONDecodeError:
                     o.problems.append("output: a line that is not JSON")
-        doc = docs[0] if docs else None
+        doc = _assembled(docs)
         if doc is not None:
             o.status = doc.get("status", "none")
             error = doc.get("error") or {}

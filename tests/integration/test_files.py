@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from extractor import extract
 from extractor.cli import app
 from extractor.ingest.loader import DocumentKind, sniff
+from extractor.pipeline import extract_bytes
 from extractor.settings import get_settings
 
 runner = CliRunner()
@@ -145,10 +146,13 @@ def test_a_real_bmp_header_is_still_an_image():
     data = _bmp()
     assert sniff(data) is DocumentKind.IMAGE
     assert sniff(data[:4096], size=len(data)) is DocumentKind.IMAGE  # the head only, with the file's size
-    assert sniff(b"BM" + b"\x00" * 40) is DocumentKind.TEXT_EXPORT  # two letters are not a header
+    assert sniff("BM\t编号\t项目".encode()) is DocumentKind.TEXT_EXPORT  # two letters are not a header
+    # Binary header fields that do not hold together: a broken BMP (reported CORRUPT_DOCUMENT), not text.
+    assert sniff(b"BM" + b"\x00" * 40) is DocumentKind.IMAGE
     broken = bytearray(data)
     struct.pack_into("<I", broken, 14, 7)  # no DIB header is 7 bytes long
-    assert sniff(bytes(broken)) is DocumentKind.TEXT_EXPORT
+    assert sniff(bytes(broken)) is DocumentKind.IMAGE
+    assert extract_bytes(bytes(broken), "broken.bmp").error["code"] == "CORRUPT_DOCUMENT"
 
 
 @pytest.mark.parametrize(("name", "content"), [
