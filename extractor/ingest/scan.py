@@ -277,7 +277,7 @@ def _cleaned(reading: Reading, image: np.ndarray, min_confidence: float, em: flo
     """A crop's reading with its comparison sign decided by shape and speck dots dropped (kept as doubts)."""
     # A lone comparison sign is the recogniser's weak spot (≥ read as 2): its shape decides between look-alikes.
     checked = leading_sign_checked(sign_checked(reading.text, image, em, reading.min_prob() < 0.9, bilevel),
-                                   image, bilevel)
+                                   image, bilevel, em)
     checked = slash_checked(checked, image)  # a cell's `/` ("nothing here") is read as 1 at scan resolutions
     if checked != reading.text:  # the shape is the evidence now; an empty or doubtful reading no longer drops it
         # The shape is certain only where the recogniser also had the sign among its candidates.
@@ -427,6 +427,8 @@ def read_raster(gray: np.ndarray, number: int, engine: OcrEngine, scale: float, 
         cell = tables[ti].cells[ci]
         joined = join_readings([r for _, r, _ in members])
         quoted = joined.edited(pair_quotes(joined.text), "paired_quotes")
+        # A speck on a line of its own (`•` under a wrapped sentence) joins the cell's text only here.
+        quoted = _specks_dropped(quoted)
         cell.text = quoted.text
         cell.confidence = min(g.confidence or 0.0 for g, _, _ in members)
         cell.doubts = doubts_of(quoted) if quoted.detailed else []

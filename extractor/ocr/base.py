@@ -71,8 +71,9 @@ def drop_speck_readings(text: str) -> str:
     or as a second decimal point at either end of a number."""
     text = _DOT_BEFORE_NUMBER.sub(lambda m: m.group(1) or "", text)
     text = _DOT_AFTER_NUMBER.sub(lambda m: m.group(1) or "", text)
-    while len(text) >= 2 and text[-1] in _SPECK_READINGS and _is_cjk(text[-2]):
-        text = text[:-1]
+    while len(text) >= 2 and ((text[-1] in _SPECK_READINGS and _is_cjk(text[-2]))
+                              or (text[-1] in "：:" and text[-2] in "。；！？")):
+        text = text[:-1]  # no sentence goes on with a colon after its full stop: two specks read as `：`
     while len(text) >= 2 and text[0] in _SPECK_READINGS and _is_cjk(text[1]):
         text = text[1:]
     return text

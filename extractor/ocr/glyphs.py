@@ -126,7 +126,7 @@ def equals_sign(crop: np.ndarray, em: float) -> str | None:
         return None
     h, w = mask.shape
     bars = _bars(mask)
-    if len(bars) != 2 or h > 0.4 * em or w < 2 * h * 0.8:
+    if len(bars) != 2 or h > 0.4 * em or w < 1.2 * h:  # a narrow `=` (AR PL UMing) is 1.6 h wide
         return None
     # Each bar is flat: its rows span most of the glyph's width.
     for top, bottom in bars:
@@ -253,15 +253,20 @@ def _first_glyph(crop: np.ndarray) -> np.ndarray | None:
     return crop[:, max(0, int(cols[0]) - 1):end + 1]
 
 
-def leading_sign_checked(text: str, crop: np.ndarray, bilevel: bool | None = None) -> str:
+def leading_sign_checked(text: str, crop: np.ndarray, bilevel: bool | None = None, em: float = 0.0) -> str:
     """A line that starts with a number, corrected when its first glyph is a comparison sign the reading lost or
-    weakened (`≥5年` read as `5年` or `>5年`); any other line is returned as it is."""
+    weakened (`≥5年` read as `5年` or `>5年`, `=95%` read as `95%`: `em`, the text height, lets the two flat
+    bars of `=` be told by width); any other line is returned as it is."""
     reading = text.strip()
     if not reading or not (reading[0].isdigit() or (reading[0] in _BARRED and reading[1:2].isdigit())):
         return text
     first = _first_glyph(crop)
     if first is None or first.shape[1] > first.shape[0] * 1.2:
         return text
+    if em > 0 and reading[0].isdigit():
+        flat = equals_sign(first, em)
+        if flat is not None:
+            return flat + reading
     sign = comparison_sign(first, bilevel)
     if sign is None:
         return text

@@ -16,13 +16,15 @@ from extractor.ocr.base import drop_speck_readings, pair_quotes
     ("=90.00(%)·", "=90.00(%)"),
     ("8.00.", "8.00"),
     (".>98.00(%)", ">98.00(%)"),
+    ("及时纠偏。•", "及时纠偏。"),
+    ("覆盖辖区全部街面。：", "覆盖辖区全部街面。"),
 ])
 def test_a_speck_at_the_end_of_chinese_text_is_dropped(raw: str, clean: str) -> None:
     assert drop_speck_readings(raw) == clean
 
 
 @pytest.mark.parametrize("kept", [
-    "5.00", "98.5%", "100.00(%)", ".5", "≥98.00%", "3.", "群众满意度92.5%。", "阿依古丽·买买提", "加强过程监管，", ".", "A.", "“放管服”",
+    "5.00", "98.5%", "100.00(%)", ".5", "≥98.00%", "3.", "群众满意度92.5%。", "阿依古丽·买买提", "加强过程监管，", ".", "A.", "“放管服”", "主要内容：", "如下：",
 ])
 def test_real_punctuation_and_numbers_are_kept(kept: str) -> None:
     assert drop_speck_readings(kept) == kept
