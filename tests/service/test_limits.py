@@ -3,6 +3,7 @@ budget that scales with pages (exceeded: failed at once, not retried), a per-use
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import resource
@@ -74,7 +75,10 @@ def test_checking_the_page_bomb_costs_little_memory(tmp_path: Path) -> None:
             f"s = ServiceSettings(data_dir=Path({str(tmp_path / 'd')!r}))\n"
             "try:\n    receive(io.BytesIO(Path(sys.argv[1]).read_bytes()), 'bomb.pdf', s); code = None\n"
             "except UploadRejected as e:\n    code = e.code\n"
-            "print(json.dumps({'code': code, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+            # VmHWM, not ru_maxrss: Linux carries the forking parent's peak into a child's ru_maxrss across exec,
+            # so a pytest process grown by earlier tests would be measured instead of this one.
+            "hwm = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
+            "print(json.dumps({'code': code, 'rss_mb': hwm / 1024}))")
     done = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120,
                           cwd=ROOT, check=True)
     figures = json.loads(done.stdout)
@@ -117,6 +121,24 @@ def test_a_forty_megabyte_text_export_is_refused_before_it_is_decoded(alice: Cal
     assert alice.get("/api/v1/jobs").json() == []
 
 
+def _run_measured(args: list[str], env: dict[str, str], timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run a child, sampling its own peak RSS (VmHWM, in MiB) until it ends: RUSAGE_CHILDREN would hold every
+    earlier child's peak, and a child's ru_maxrss starts at the forking pytest's."""
+    import time
+
+    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_kb = 0
+    started = time.monotonic()
+    while child.poll() is None and time.monotonic() - started < timeout:
+        with contextlib.suppress(OSError, StopIteration, ValueError), open(f"/proc/{child.pid}/status") as status:
+            peak_kb = max(peak_kb, next(int(line.split()[1]) for line in status if line.startswith("VmHWM")))
+        time.sleep(0.1)
+    if child.poll() is None:
+        child.kill()
+    out, err = child.communicate()
+    return subprocess.CompletedProcess(args, child.returncode, out, err), peak_kb / 1024
+
+
 @pytest.mark.slow
 def test_a_text_export_at_the_size_limit_is_read_within_a_small_memory(tmp_path: Path, sqlite_url: str) -> None:
     settings = make_settings(tmp_path / "data", sqlite_url)
@@ -127,9 +149,7 @@ def test_a_text_export_at_the_size_limit_is_read_within_a_small_memory(tmp_path:
     job = store.enqueue(user_id=user.id, filename="limit.txt", stored_path=keep(staged, settings),
                         sha256=staged.sha256, size=staged.size, kind=staged.kind.value, max_attempts=1)
     env = service_env(settings.data_dir, sqlite_url)
-    done = subprocess.run([sys.executable, "-m", "extractor.cli", "worker", "--drain"], env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    done, peak_mb = _run_measured([sys.executable, "-m", "extractor.cli", "worker", "--drain"], env, timeout=900)
     finished = store.get_job(job.id)
     store.repo.close()
     assert done.returncode == 0, done.stderr[-2000:]
