@@ -190,6 +190,7 @@ class TemplateInducer:
         self.cache = AnswerCache(settings.llm_cache_path() if settings.llm_cache else None)
         self.attempts = attempts
         self.requests = 0
+        self.usage: dict[str, int] = {}  # tokens spent so far, as the endpoint counted them
 
     def _system(self, samples: list[Grid]) -> str:
         canonical = [(kind, sorted(set(vocabulary(vk).values()))) for kind, vk in _KINDS.items()]
@@ -240,6 +241,8 @@ class TemplateInducer:
             self.requests += int((exc.details or {}).get("responses") or 1)
             raise
         self.requests += exchange.responses
+        for key, value in exchange.usage.items():
+            self.usage[key] = self.usage.get(key, 0) + value
         if not exchange.validated or exchange.answer is None:
             raise InductionError(f"{self.client.model} gave no valid definition: "
                                  f"{(exchange.reask_errors or ['no answer'])[-1][:300]}",

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from extractor.errors import DocumentLoadError, ExtractorError
 from extractor.ingest.files import Found, path_text, read_document
+from extractor.records.cost import llm_usage
 from extractor.runner.engines import Engine, make_engine
 from extractor.runner.errors import RETRIED_CODES
 from extractor.runner.work import DocumentTask, TaskOutcome
@@ -60,12 +61,20 @@ class Counts:
     forms_ok: int = 0
     forms_review: int = 0
     pages: int = 0
+    llm_requests: int = 0  # sent to the endpoint for this run's forms (form mapping and template induction)
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
     seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Counts without the failure list (stored on the run)."""
         return {k: v for k, v in self.__dict__.items() if k != "failures"}
+
+    @property
+    def llm_requests_per_form(self) -> float:
+        """LLM requests per processed form (what an archive costs at the endpoint, form by form)."""
+        return self.llm_requests / self.forms if self.forms else 0.0
 
     @property
     def documents_per_minute(self) -> float:
@@ -198,6 +207,11 @@ class Backfill:
         c.forms += len(result.forms)
         c.forms_ok += sum(1 for f in result.forms if f.status.value == "ok")
         c.forms_review += sum(1 for f in result.forms if f.status.value != "ok")
+        for form in result.forms:
+            usage = llm_usage(form.provenance.llm)
+            c.llm_requests += usage.requests
+            c.llm_prompt_tokens += usage.prompt_tokens
+            c.llm_completion_tokens += usage.completion_tokens
         if result.status.value == "ok":
             c.documents_ok += 1
         elif result.status.value == "partial":

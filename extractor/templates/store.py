@@ -4,14 +4,19 @@ Layout under the data directory (`EXTRACTOR_DATA_DIR`, default `.extractor`)::
 
     templates/candidates/<id>.toml    proposed by `extractor templates induce` (or hybrid mapping), proved on samples
     templates/approved/<id>.toml      approved by a reviewer: read like a built-in family from then on
+    templates/locks/<fingerprint>.lock held while one process induces a layout (the others wait, then read it)
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from filelock import FileLock
 
 from extractor.templates.model import TemplateDefinition, TemplateError
 
@@ -37,6 +42,15 @@ class TemplateStore:
             fh.write(definition.to_toml())
         os.replace(tmp, path)  # a reader sees the old definition or the new one, never half of one
         return path
+
+    @contextmanager
+    def layout_lock(self, fingerprint: str) -> Iterator[None]:
+        """Hold one layout's lock across processes: back-fill workers meeting the same unknown layout at once
+        wait for the first one's induction instead of each asking the LLM (the OS frees it if a worker dies)."""
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(locks / f"{fingerprint}.lock")):
+            yield
 
     def propose(self, definition: TemplateDefinition) -> Path:
         """Keep an induced definition as a candidate (replacing an earlier candidate of the same id)."""
