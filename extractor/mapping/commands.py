@@ -18,7 +18,7 @@ from extractor.layout import Grid
 from extractor.mapping.induction import TemplateInducer, fingerprint
 from extractor.settings import get_settings
 from extractor.templates.registry import default_registry
-from extractor.templates.store import TemplateStore
+from extractor.templates.store import TemplateStore, sample_rows
 
 templates = typer.Typer(help="Form families (templates): list, induce from samples, approve, export, import.",
                         no_args_is_help=True)
@@ -88,7 +88,7 @@ def induce_cmd(
             failed += 1
             err.print(f"[red]layout {print_}: {exc.code}[/] {escape(exc.message)}")
             continue
-        path = store.propose(definition)
+        path = store.propose(definition, sample=sample_rows(grids[0]))
         err.print(f"[green]layout {print_}[/]: candidate [bold]{definition.id}[/] ({escape(definition.name)}), proved "
                   f"on {min(len(grids), max_samples)} form(s): {path}\n  review it, then: extractor templates approve "
                   f"{definition.id}")

@@ -17,7 +17,7 @@ from extractor.records.models import Finding, FindingCode, Severity
 from extractor.settings import Settings
 from extractor.tables.rows import RawForm, read_rows
 from extractor.templates.model import TemplateDefinition, TemplateError
-from extractor.templates.store import TemplateStore
+from extractor.templates.store import TemplateStore, sample_rows
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class HybridMapper:
                 before, spent = self.inducer.requests, dict(self.inducer.usage)
                 try:
                     definition = self.inducer.induce([grid])
-                    self.store.propose(definition)
+                    self.store.propose(definition, sample=sample_rows(grid))
                 except (InductionError, LLMError, TemplateError) as exc:
                     self._failed[print_] = exc.message
                     return None, {"fingerprint": print_, "error": exc.message, "code": exc.code,

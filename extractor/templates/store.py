@@ -4,20 +4,25 @@ Layout under the data directory (`EXTRACTOR_DATA_DIR`, default `.extractor`)::
 
     templates/candidates/<id>.toml    proposed by `extractor templates induce` (or hybrid mapping), proved on samples
     templates/approved/<id>.toml      approved by a reviewer: read like a built-in family from then on
+    templates/candidates/<id>.sample.json  the cell texts of a sample form it was proved on
     templates/locks/<fingerprint>.lock held while one process induces a layout (the others wait, then read it)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock
+from pydantic import ValidationError
 
+from extractor.layout import Grid
 from extractor.templates.model import TemplateDefinition, TemplateError
 
 
@@ -52,12 +57,35 @@ class TemplateStore:
         with FileLock(str(locks / f"{fingerprint}.lock")):
             yield
 
-    def propose(self, definition: TemplateDefinition) -> Path:
-        """Keep an induced definition as a candidate (replacing an earlier candidate of the same id)."""
+    def propose(self, definition: TemplateDefinition, sample: list[list[str]] | None = None) -> Path:
+        """Keep an induced definition as a candidate (replacing an earlier candidate of the same id), with the
+        cell texts of a sample form it was proved on (the review page shows them beside the definition)."""
         if (self.approved / f"{definition.id}.toml").exists():
             raise TemplateError(f"a family {definition.id!r} is already approved; induce under another id",
                                 family=definition.id)
-        return self._write(self.candidates, definition)
+        path = self._write(self.candidates, definition)
+        if sample is not None:
+            (self.candidates / f"{definition.id}.sample.json").write_text(
+                json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    def sample(self, family: str) -> list[list[str]]:
+        """The sample form's rows of cell texts kept with a candidate ([] when none was kept)."""
+        path = self.candidates / f"{family}.sample.json"
+        if not path.is_file():
+            return []
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [[str(text) for text in row] for row in rows] if isinstance(rows, list) else []
+
+    def restore(self, text: str) -> Path | None:
+        """Write an approved definition kept elsewhere (the database) back as a file when none of its id is here."""
+        try:
+            definition = TemplateDefinition.model_validate({"origin": "induced", **tomllib.loads(text)})
+        except (tomllib.TOMLDecodeError, ValidationError) as exc:
+            raise TemplateError(f"a stored definition cannot be read: {exc}") from exc
+        if (self.approved / f"{definition.id}.toml").exists():
+            return None
+        return self._write(self.approved, definition)
 
     def candidate(self, family: str) -> TemplateDefinition:
         """A candidate by id."""
@@ -80,6 +108,7 @@ class TemplateStore:
                       "approved_at": datetime.now(UTC).isoformat(timespec="seconds")}
         path = self._write(self.approved, definition.model_copy(update={"provenance": provenance}))
         (self.candidates / f"{family}.toml").unlink(missing_ok=True)
+        (self.candidates / f"{family}.sample.json").unlink(missing_ok=True)
         return path
 
     def import_file(self, path: Path, approve: bool = False, reviewer: str = "import") -> Path:
@@ -107,3 +136,8 @@ class TemplateStore:
                 if definition.provenance.get("fingerprint") == fingerprint:
                     return definition
         return None
+
+
+def sample_rows(grid: Grid) -> list[list[str]]:
+    """A form's rows of cell texts, blanks kept, as a candidate's sample is shown beside its definition."""
+    return [[cell.text for cell in row] for row in grid.rows]
