@@ -12,6 +12,7 @@ from extractor.records.cost import llm_usage
 from extractor.records.models import FormStatus, Record
 from extractor.runner.backfill import Backfill, BackfillOptions
 from extractor.storage import Repository
+from scripts.induction_cost import measure
 from tests.support.llm import llm_settings
 from tests.support.openai_server import Answer, ScriptedServer
 from tests.support.unknown_families import FAMILIES, family_of_request, write_archive
@@ -60,3 +61,13 @@ def test_an_induction_counts_its_requests_and_tokens_on_the_form_that_asked():
     assert llm_usage(waited) == (0, 0, 0, False)
     assert llm_usage(mapped) == (1, 50, 20, False)
     assert llm_usage(None) == (0, 0, 0, False)
+
+
+def test_the_cost_comparison_counts_one_request_per_layout_against_one_per_form():
+    # scripts/induction_cost.py, as the docs run it, on a smaller archive: 4 layouts × 5 forms.
+    rows = measure(forms=5, seed=31)
+    induction, per_form = rows["induction (--mapper hybrid)"], rows["per-form LLM (--mapper llm)"]
+    assert (induction["forms"], induction["requests"], induction["exact"]) == (20, 4, 20)
+    assert per_form["forms"] == 20 and per_form["requests"] >= 20 and per_form["exact"] == 20
+    assert induction["prompt_tokens"] + induction["completion_tokens"] < (
+        per_form["prompt_tokens"] + per_form["completion_tokens"])

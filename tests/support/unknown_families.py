@@ -59,18 +59,22 @@ FAMILIES: dict[str, tuple[str, dict[str, tuple[str, str, str]]]] = {
 }
 
 
-def layout(family: str, rng: random.Random) -> FormLayout:
-    """One random form of a made-up family (the central `seed` layout, relabelled)."""
+def layout(family: str, rng: random.Random, relabel: bool = True) -> FormLayout:
+    """One random form of a made-up family (the central `seed` layout, relabelled; as the central form prints it
+    when `relabel` is false: the same cells at the same places, only the labels differ)."""
     title, labels = FAMILIES[family]
     base = build(random_form(rng, 0.0), "seed", Printing(), rng)
+    if not relabel:
+        return base
     cells = [replace(c, text=labels[c.text][0]) if c.text in labels else c for c in base.cells]
     return replace(base, title=title, cells=cells)
 
 
-def export(family: str, forms: int, seed: int) -> tuple[str, list[dict[str, Any]]]:
-    """A clean tab-separated export of `forms` forms of a made-up family, and their gold records."""
+def export(family: str, forms: int, seed: int, relabel: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """A clean tab-separated export of `forms` forms of a made-up family, and their gold records (with
+    `relabel` false, the same forms under the central labels: its cell ids are the family export's)."""
     rng = random.Random(f"{family}:{seed}")
-    layouts = [layout(family, rng) for _ in range(forms)]
+    layouts = [layout(family, rng, relabel) for _ in range(forms)]
     return render_text(layouts, rng, Mess.none(), "tsv"), [lay.record for lay in layouts]
 
 
