@@ -42,6 +42,7 @@ class BackfillOptions(BaseModel):
     timeout_s: float = 600.0
     retry_failed: bool = False  # also re-process documents that failed for a reason tied to their content
     rehash: bool = False  # re-read files whose path, size and mtime are already recorded
+    reread_awaiting: bool = False  # re-process documents whose forms waited for an induced definition's approval
 
 
 @dataclass
@@ -122,6 +123,7 @@ class Backfill:
         self._in_flight: dict[str, _InFlight] = {}
         self._this_run: set[str] = set()
         self._paths: dict[str, KnownPath] = {}
+        self._awaiting: set[str] = set()
 
     # --- decisions -----------------------------------------------------------------------------------------
 
@@ -129,7 +131,11 @@ class Backfill:
         known = self._documents.get(sha256)
         if known is None:
             return False
-        if sha256 in self._this_run or known.status != "failed":
+        if sha256 in self._this_run:
+            return True
+        if sha256 in self._awaiting:  # its layout's definition may be approved by now: read it again
+            return False
+        if known.status != "failed":
             return True
         return not (known.error_code in RETRIED_CODES or self.options.retry_failed)
 
@@ -254,6 +260,7 @@ class Backfill:
         self.repo.close_stale_runs()
         self._paths = self.repo.known_paths()
         self._documents = self.repo.known_documents()
+        self._awaiting = self.repo.awaiting_definitions() if self.options.reread_awaiting else set()
         status, message, error_code = "finished", None, None
         engine: Engine | None = None
         stop = threading.Event()

@@ -58,6 +58,9 @@ def backfill(
     retry_failed: Annotated[bool, typer.Option(help="re-process documents that failed in earlier runs")] = False,
     rehash: Annotated[bool, typer.Option(help="re-read files already recorded with the same size and mtime")] = False,
     progress: Annotated[bool | None, typer.Option(help="show a progress bar (default: on a terminal)")] = None,
+    reread_awaiting: Annotated[bool, typer.Option(
+        help="re-read documents whose forms waited for an induced definition's approval (after approving it)")]
+        = False,
     trust_induced: Annotated[bool | None, typer.Option(
         help="hybrid: read an unknown layout with its induced definition before a reviewer approves it "
              "(recorded in provenance; default: EXTRACTOR_TRUST_INDUCED)")] = None,
@@ -78,7 +81,7 @@ def backfill(
         err.print("[red]no input files found[/]")
         raise typer.Exit(2)
     options = BackfillOptions(engine=engine, address=address, timeout_s=timeout or settings.document_timeout_s,
-                              retry_failed=retry_failed, rehash=rehash,
+                              retry_failed=retry_failed, rehash=rehash, reread_awaiting=reread_awaiting,
                               **({"workers": workers} if workers else {}))
     repo = _open(db, settings)
     show = err.is_terminal if progress is None else progress

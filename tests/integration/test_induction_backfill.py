@@ -12,6 +12,7 @@ from extractor.records.cost import llm_usage
 from extractor.records.models import FormStatus, Record
 from extractor.runner.backfill import Backfill, BackfillOptions
 from extractor.storage import Repository
+from extractor.templates.store import TemplateStore
 from scripts.induction_cost import measure
 from tests.support.llm import llm_settings
 from tests.support.openai_server import Answer, ScriptedServer
@@ -71,3 +72,35 @@ def test_the_cost_comparison_counts_one_request_per_layout_against_one_per_form(
     assert per_form["forms"] == 20 and per_form["requests"] >= 20 and per_form["exact"] == 20
     assert induction["prompt_tokens"] + induction["completion_tokens"] < (
         per_form["prompt_tokens"] + per_form["completion_tokens"])
+
+
+def test_forms_that_waited_for_approval_are_read_by_rules_once_it_is_approved(tmp_path):
+    gold, answers = write_archive(tmp_path / "archive", files_per_family=2, forms_per_file=5)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with ScriptedServer(responder=lambda body: Answer(answers[family_of_request(body)])) as server:
+        settings = llm_settings(server, None, mapper="hybrid", data_dir=tmp_path / "data")
+
+        def backfill(**options: object):
+            with Repository.open(url) as repo:
+                return Backfill(repo, settings, BackfillOptions(workers=2, timeout_s=300.0, **options)).run(
+                    discover([tmp_path / "archive"]), [str(tmp_path / "archive")])
+
+        first = backfill()
+        assert (first.counts.forms, first.counts.forms_review, len(server.requests)) == (40, 40, 4)
+        store = TemplateStore(tmp_path / "data")
+        assert sorted(d.id for d in store.list()["candidates"]) == sorted(FAMILIES)
+        assert backfill(reread_awaiting=True).counts.forms_ok == 0  # not approved yet: they keep waiting
+        for family in FAMILIES:
+            store.approve(family, "reviewer-1")
+        again = backfill(reread_awaiting=True)
+        assert again.counts.processed == 8 and again.counts.forms_ok == 40
+        assert backfill(reread_awaiting=True).counts.processed == 0  # nothing waits any more
+    assert len(server.requests) == 4  # the approved definitions read them: no further LLM request
+    with Repository.open(url) as repo:
+        stored = list(repo.iter_forms())
+    assert len(stored) == 40
+    for item in stored:
+        assert item.form.status is FormStatus.OK
+        assert item.form.provenance.llm["trusted"] == "approved"
+        expected = Record.model_validate(gold[(item.paths[0].rsplit("/", 1)[1], item.form.index)])
+        assert [c for c in compare_records(item.form.record, expected) if c.outcome.value != "correct"] == []
