@@ -219,14 +219,15 @@ def _mapping(definition: TemplateDefinition) -> list[tuple[str, str, str]]:
 
 
 @router.get("/templates", response_class=HTMLResponse)
-def templates_page(request: Request, store: Store, approved: str | None = None) -> Response:
+def templates_page(request: Request, store: Store, approved: str | None = None, reread: int = 0) -> Response:
     """Candidate definitions awaiting a reviewer, and the approved ones the database keeps."""
     user = session_user(request)
     if user is None:
         return _login_redirect(request)
     return _render(request, "templates.html", {
         "user": user, "candidates": _families(request).list()["candidates"],
-        "approved": store.approved_templates(), "just_approved": approved})
+        "approved": store.approved_templates(), "just_approved": approved,
+        "reread": reread})
 
 
 @router.get("/templates/{family}", response_class=HTMLResponse)
@@ -263,7 +264,9 @@ def approve_template(request: Request, family: str, store: Store, csrf: Annotate
     definition = TemplateDefinition.from_file(path, "induced")
     store.record_template(family=definition.id, name=definition.name, definition=definition.to_toml(),
                           provenance=definition.provenance, user=user)
-    return RedirectResponse(f"/templates?approved={definition.id}", status_code=303)
+    # The uploads of this layout still waiting for review are read again by rules with the definition.
+    reread = actions.reread_layout(store, request.app.state.locks, definition)
+    return RedirectResponse(f"/templates?approved={definition.id}&reread={reread}", status_code=303)
 
 
 def restore_approved(store: ServiceStore, families: TemplateStore) -> int:

@@ -10,6 +10,7 @@ Layout under the data directory (`EXTRACTOR_DATA_DIR`, default `.extractor`)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 from filelock import FileLock
 from pydantic import ValidationError
 
+from extractor.domain.text import norm_key
 from extractor.layout import Grid
 from extractor.templates.model import TemplateDefinition, TemplateError
 
@@ -141,3 +143,20 @@ class TemplateStore:
 def sample_rows(grid: Grid) -> list[list[str]]:
     """A form's rows of cell texts, blanks kept, as a candidate's sample is shown beside its definition."""
     return [[cell.text for cell in row] for row in grid.rows]
+
+
+def fingerprint(grid: Grid) -> str:
+    """A layout's fingerprint: the texts of its header rows, in order.
+
+    Forms of one layout print the same header rows whatever their projects; a row of five or more short cells
+    without a digit, and nothing else, is a header row (an indicator row always holds a number; the head's
+    rows of labels and names hold four cells at most).
+    """
+    parts: list[str] = []
+    for row in grid.rows:
+        cells = [c for c in row if not c.blank]
+        labels = [norm_key(c.text) for c in cells if 1 < len(norm_key(c.text)) <= 12
+                  and not any(ch.isdigit() for ch in c.text)]
+        if len(labels) >= 5 and len(labels) == len(cells):
+            parts.append("|".join(labels))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]

@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from extractor.ingest.text_export import read_text_export
 from extractor.records.compare import compare_records
-from extractor.records.models import Record
-from tests.e2e.test_review_page import PASSWORD, Site, browser, page, site  # noqa: F401 (fixtures)
+from extractor.records.models import FormResult, Record
+from tests.e2e.test_review_page import PASSWORD, Site, _upload, browser, page, site  # noqa: F401 (fixtures)
 from tests.service.helpers import ROOT, cli, service_env
 from tests.support.llm import MODEL, SECRET
 from tests.support.openai_server import Answer, ScriptedServer
@@ -24,6 +24,14 @@ from tests.support.unknown_families import export, faithful_answer
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOT = ROOT / "docs" / "induction-review.png"
+
+
+def _forms(live: Site) -> list[FormResult]:
+    store = live.store()
+    try:
+        return [stored.form for stored in store.repo.iter_forms()]
+    finally:
+        store.repo.close()
 
 
 def test_a_reviewer_approves_an_induced_definition_on_the_review_page(page: Page, site: Site,  # noqa: F811
@@ -46,6 +54,12 @@ def test_a_reviewer_approves_an_induced_definition_on_the_review_page(page: Page
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(site.url + "/")
+    # An upload of the layout before its definition is approved: the rules cannot read it, it waits for review.
+    _upload(page, sample)
+    waiting = _forms(site)
+    assert len(waiting) == 4 and {f.status.value for f in waiting} == {"needs_review"}
+    assert {f.template for f in waiting} != {"kunlun"}
+
     page.click("nav.top-links a:has-text('表样模板')")
     page.click("#candidates a:has-text('kunlun')")
     # The sample beside the definition: the cell printing 实支数 is marked as read for 全年执行数.
@@ -59,14 +73,27 @@ def test_a_reviewer_approves_an_induced_definition_on_the_review_page(page: Page
 
     page.click("#approve-template")
     expect(page.locator("#approved-notice")).to_contain_text("kunlun")
+    expect(page.locator("#approved-notice")).to_contain_text("4 张待复核的表")
     expect(page.locator("#approved tr[data-family=kunlun]")).to_contain_text("clerk")
     expect(page.locator("#no-candidates")).to_be_visible()
 
-    approved = site.store().approved_templates()
+    store = site.store()
+    try:
+        approved = store.approved_templates()
+    finally:
+        store.repo.close()
     assert [(t.family, t.status, t.approved_by) for t in approved] == [("kunlun", "approved", "clerk")]
     assert "实支数" in approved[0].definition and approved[0].fingerprint
     data = Path(site.settings.data_dir) / "templates"
     assert (data / "approved" / "kunlun.toml").is_file() and not (data / "candidates" / "kunlun.toml").exists()
+
+    # The waiting upload was read again by rules with the approved definition: every form ok and equal to gold.
+    reread = sorted(_forms(site), key=lambda f: f.index)
+    assert [(f.status.value, f.template) for f in reread] == [("ok", "kunlun")] * 4
+    for form, gold in zip(reread, records, strict=True):
+        assert [c for c in compare_records(form.record, Record.model_validate(gold))
+                if c.outcome.value != "correct"] == []
+        assert form.provenance.llm["reread_after_approval"] is True
 
     # The approved family now reads the layout by rules alone (no LLM configured at all).
     out = cli("run", str(sample), "--format", "json", env=env)
