@@ -1,4 +1,5 @@
-"""`extractor templates …`: list the families, learn a new layout from samples, approve, export and import."""
+"""`extractor templates …`: list the families, learn a new layout from samples, export and import (`approve`, which
+also records the approval in the database, is added by extractor/service/commands.py: this layer cannot reach it)."""
 
 from __future__ import annotations
 
@@ -94,20 +95,6 @@ def induce_cmd(
                   f"{definition.id}")
     err.print(f"{len(groups)} layout(s), {inducer.requests} LLM request(s)")
     raise typer.Exit(1 if failed else 0)
-
-
-@templates.command("approve")
-def approve_cmd(
-    family: Annotated[str, typer.Argument(help="a candidate's id")],
-    reviewer: Annotated[str | None, typer.Option(help="who approves (default: the user name)")] = None,
-) -> None:
-    """Make a candidate definition active: forms of its layout are read by rules from now on."""
-    try:
-        path = _store().approve(family, reviewer or getpass.getuser())
-    except ExtractorError as exc:
-        err.print(f"[red]{exc.code}[/] {escape(exc.message)}")
-        raise typer.Exit(2) from exc
-    err.print(f"approved {family}: {path}")
 
 
 @templates.command("export")

@@ -209,8 +209,48 @@ def export_gold_cmd(
     out.print(f"wrote {summary.forms} approved form(s) of {summary.documents} document(s) to {summary.folder}")
 
 
+def approve_template(
+    family: Annotated[str, typer.Argument(help="a candidate's id")],
+    reviewer: Annotated[str | None, typer.Option(help="who approves (default: the user name)")] = None,
+) -> None:
+    """Make a candidate definition active: forms of its layout are read by rules from now on.
+
+    The definition moves to the approved ones of the data directory and is kept in the database, with who
+    approved it and when (as an approval on the review page is).
+    """
+    import getpass
+
+    from extractor.settings import get_settings
+    from extractor.templates.model import TemplateDefinition
+    from extractor.templates.store import TemplateStore
+
+    name = reviewer or getpass.getuser()
+    try:
+        path = TemplateStore(get_settings().data_dir).approve(family, name)
+    except ExtractorError as exc:
+        err.print(f"[red]{exc.code}[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    err.print(f"approved {family}: {path}")
+    definition = TemplateDefinition.from_file(path, "induced")
+    try:
+        store = _store()
+    except (ExtractorError, ImportError) as exc:  # no database, or no `db` extra: the file approval stands
+        err.print(f"[yellow]not recorded in the database: {getattr(exc, 'message', exc)}[/]")
+        return
+    try:
+        store.record_template(family=definition.id, name=definition.name, definition=definition.to_toml(),
+                              provenance=definition.provenance, approved_by=name)
+    except ExtractorError as exc:
+        err.print(f"[yellow]not recorded in the database: {exc.message}[/]")
+    finally:
+        store.repo.close()
+
+
 def register(app: typer.Typer) -> None:
     """Add the service's commands to the `extractor` CLI."""
+    from extractor.mapping.commands import templates
+
+    templates.command("approve")(approve_template)
     app.command("serve")(serve)
     app.command("worker")(worker)
     app.command("export-gold")(export_gold_cmd)

@@ -651,9 +651,9 @@ class ServiceStore:
     # --- template definitions (template induction) --------------------------------------------------------
 
     def record_template(self, *, family: str, name: str, definition: str, provenance: dict[str, Any],
-                        user: UserInfo) -> TemplateInfo:
-        """Keep an approved definition (its TOML file whole) with who approved it and when (replacing an earlier
-        approval of the same family)."""
+                        approved_by: str, user_id: int | None = None) -> TemplateInfo:
+        """Keep an approved definition (its TOML file whole) with who approved it (a review-page user, or a name
+        given on the command line) and when, replacing an earlier approval of the same family."""
         with self.repo.transaction() as s:
             row = s.scalar(select(TemplateRecord).where(TemplateRecord.family == family))
             if row is None:
@@ -662,7 +662,7 @@ class ServiceStore:
             row.name, row.status, row.definition = name, "approved", definition
             row.fingerprint = str(provenance.get("fingerprint") or "") or None
             row.provenance = to_jsonable_python(provenance)
-            row.user_id, row.approved_by, row.approved_at = user.id, user.username, utcnow()
+            row.user_id, row.approved_by, row.approved_at = user_id, approved_by, utcnow()
             s.flush()
             return _template(row)
 

@@ -263,7 +263,7 @@ def approve_template(request: Request, family: str, store: Store, csrf: Annotate
         raise HTTPException(status_code=404, detail=f"no candidate definition {family!r}") from exc
     definition = TemplateDefinition.from_file(path, "induced")
     store.record_template(family=definition.id, name=definition.name, definition=definition.to_toml(),
-                          provenance=definition.provenance, user=user)
+                          provenance=definition.provenance, approved_by=user.username, user_id=user.id)
     # The uploads of this layout still waiting for review are read again by rules with the definition.
     reread = actions.reread_layout(store, request.app.state.locks, definition)
     return RedirectResponse(f"/templates?approved={definition.id}&reread={reread}", status_code=303)

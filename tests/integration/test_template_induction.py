@@ -16,6 +16,8 @@ from extractor.ingest.text_export import read_text_export
 from extractor.pipeline import extract_bytes
 from extractor.records.compare import compare_records
 from extractor.records.models import FormStatus, Record
+from extractor.service.store import ServiceStore
+from extractor.storage.repository import Repository
 from tests.conftest import ROOT
 from tests.support.llm import llm_settings
 from tests.support.openai_server import Answer, ScriptedServer, free_port
@@ -150,6 +152,13 @@ def test_induce_approve_and_read_from_the_command_line(tmp_path):
                 if c.outcome.value != "correct"] == []
     approved = (tmp_path / "data" / "templates" / "approved" / "kunlun.toml").read_text(encoding="utf-8")
     assert "approved_by" in approved and "fingerprint" in approved
+    # The approval is kept in the database too (the data directory's default SQLite here).
+    store = ServiceStore(Repository.open(f"sqlite:///{tmp_path / 'data' / 'extractor.db'}"))
+    try:
+        [kept] = store.approved_templates()
+    finally:
+        store.repo.close()
+    assert (kept.family, kept.approved_by) == ("kunlun", "reviewer-1") and "实支数" in kept.definition
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
