@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.evaluate.datasets import parse_gold
+from extractor.evaluate.datasets import DocumentEntry, GoldForm, parse_gold
+from extractor.evaluate.metrics import score_document
+from extractor.evaluate.report import ROWS
 from extractor.ingest.text_export import read_text_export
 from extractor.pipeline import extract_bytes
 from extractor.records.compare import compare_records
@@ -166,3 +168,18 @@ def test_the_gold_of_each_made_up_family_is_a_valid_record(family):
     _, records = export(family, 2, 14)
     for record in records:
         parse_gold({"record": record})
+
+
+def test_the_eval_harness_counts_the_induction_on_the_form_that_asked(tmp_path):
+    text, records = export("qilian", 10, 15)
+    grids, _ = read_text_export(text.encode("utf-8"))
+    answer = faithful_answer("qilian", grids[0])
+    with ScriptedServer(responder=lambda body: Answer(answer)) as server:
+        result = extract_bytes(text.encode("utf-8"), "qilian.txt", _settings(server, tmp_path, trust_induced=True))
+    entry = DocumentEntry(path=tmp_path / "qilian.txt", kind="text_export",
+                          gold=[GoldForm(form_index=i, record=Record.model_validate(r))
+                                for i, r in enumerate(records, start=1)])
+    scores = score_document(entry, result)
+    assert len(server.requests) == 1 and scores.cost.llm_requests == 1 and scores.forms_exact == 10
+    assert scores.cost.llm_prompt_tokens > 0
+    assert dict(ROWS)["LLM requests per form"](scores) == "0.100"
