@@ -24,7 +24,7 @@ from extractor.service.schemas import (
 )
 from extractor.service.settings import ServiceSettings
 from extractor.service.sources import grid_rows, pages
-from extractor.service.store import ServiceStore, UserInfo
+from extractor.service.store import ServiceStore, SourceInfo, UserInfo
 from extractor.storage.repository import FormQuery
 from extractor.storage.views import StoredForm
 from extractor.tables.rows import read_rows
@@ -182,8 +182,11 @@ def reread_layout(store: ServiceStore, locks: FormLocks, definition: TemplateDef
         return 0
     registry = with_candidate(definition)
     read = 0
+    sources: dict[int, SourceInfo | None] = {}  # a document's grids, read once for all its forms
     for stored in list(store.repo.iter_forms(FormQuery(status="needs_review"))):
-        source = store.get_source(stored.document_id)
+        if stored.document_id not in sources:
+            sources[stored.document_id] = store.get_source(stored.document_id)
+        source = sources[stored.document_id]
         if source is None or not 0 < stored.form.index <= len(source.grids):
             continue
         grid = source.grids[stored.form.index - 1]
