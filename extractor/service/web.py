@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -29,6 +30,7 @@ from extractor.templates.model import TemplateDefinition, TemplateError
 from extractor.templates.store import TemplateStore
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 FUND_ROWS = list(FUND_ROW_NAMES.items())
 FUND_COLUMNS = list(FUND_COLUMN_NAMES.items())
@@ -273,5 +275,8 @@ def restore_approved(store: ServiceStore, families: TemplateStore) -> int:
     """Write the approved definitions the database keeps back into a data directory that lacks them."""
     restored = 0
     for info in store.approved_templates():
-        restored += families.restore(info.definition) is not None
+        try:
+            restored += families.restore(info.definition) is not None
+        except TemplateError as exc:  # one unreadable row must not keep the service from starting
+            log.error("approved definition %s not restored: %s", info.family, exc.message)
     return restored

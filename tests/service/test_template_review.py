@@ -65,3 +65,13 @@ def test_a_candidate_is_shown_and_approved_once_with_a_valid_token(client: TestC
     (families.approved / "tianshan.toml").unlink()
     create_app(settings, workers=0).state.store.repo.close()
     assert (families.approved / "tianshan.toml").is_file()
+
+
+def test_an_unreadable_stored_definition_does_not_keep_the_service_from_starting(
+        store: ServiceStore, settings: ServiceSettings, caplog) -> None:
+    store.record_template(family="broken", name="broken", definition="id = [unclosed", provenance={},
+                          approved_by="someone")
+    with caplog.at_level("ERROR", logger="extractor.service.web"):
+        create_app(settings, workers=0).state.store.repo.close()
+    assert "approved definition broken not restored" in caplog.text
+    assert not (settings.data_dir / "templates" / "approved" / "broken.toml").exists()
