@@ -1,9 +1,8 @@
-"""`extractor templates …`: list the families, learn a new layout from samples, export and import (`approve`, which
-also records the approval in the database, is added by extractor/service/commands.py: this layer cannot reach it)."""
+"""`extractor templates …`: list the families, learn a new layout from samples, export (`approve` and `import`,
+which record approvals in the database, are added by extractor/service/commands.py: this layer cannot reach it)."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -107,18 +106,6 @@ def export_cmd(family: Annotated[str, typer.Argument(help="a family id")],
         raise typer.Exit(2)
     output.write_text(definition.to_toml(), encoding="utf-8")
     err.print(f"wrote {output}")
-
-
-@templates.command("import")
-def import_cmd(file: Annotated[Path, typer.Argument(help="a definition file (TOML)")],
-               approve: Annotated[bool, typer.Option(help="approve it at once")] = False) -> None:
-    """Add a definition file as a candidate (or approved with --approve)."""
-    try:
-        path = _store().import_file(file, approve=approve, reviewer=getpass.getuser())
-    except ExtractorError as exc:
-        err.print(f"[red]{exc.code}[/] {escape(exc.message)}")
-        raise typer.Exit(2) from exc
-    err.print(f"imported {file} → {path}")
 
 
 def register(app: typer.Typer) -> None:

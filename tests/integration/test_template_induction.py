@@ -15,6 +15,7 @@ from extractor.evaluate.datasets import DocumentEntry, GoldForm, parse_gold
 from extractor.evaluate.metrics import score_document
 from extractor.evaluate.report import ROWS
 from extractor.ingest.text_export import read_text_export
+from extractor.mapping.induction import InducedTemplate
 from extractor.pipeline import extract_bytes
 from extractor.records.compare import compare_records
 from extractor.records.models import FormStatus, Record
@@ -183,3 +184,21 @@ def test_the_eval_harness_counts_the_induction_on_the_form_that_asked(tmp_path):
     assert len(server.requests) == 1 and scores.cost.llm_requests == 1 and scores.forms_exact == 10
     assert scores.cost.llm_prompt_tokens > 0
     assert dict(ROWS)["LLM requests per form"](scores) == "0.100"
+
+
+def test_an_imported_definition_approved_at_once_is_kept_in_the_database(tmp_path):
+    text, _ = export("hengshan", 2, 16)
+    grid = read_text_export(text.encode("utf-8"))[0][0]
+    definition = InducedTemplate.model_validate(faithful_answer("hengshan", grid)).definition({"fingerprint": "f1"})
+    shared = tmp_path / "hengshan.toml"
+    shared.write_text(definition.to_toml(), encoding="utf-8")
+    env = {**os.environ, "EXTRACTOR_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "extractor.cli", "templates", "import", str(shared), "--approve"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "templates" / "approved" / "hengshan.toml").is_file()
+    store = ServiceStore(Repository.open(f"sqlite:///{tmp_path / 'data' / 'extractor.db'}"))
+    try:
+        assert [(t.family, t.fingerprint) for t in store.approved_templates()] == [("hengshan", "f1")]
+    finally:
+        store.repo.close()
