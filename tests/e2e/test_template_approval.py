@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from extractor.ingest.files import discover
 from extractor.ingest.text_export import read_text_export
 from extractor.records.compare import compare_records
 from extractor.records.models import FormResult, Record
+from extractor.runner.backfill import Backfill, BackfillOptions, Counts
+from extractor.storage.repository import Repository
 from tests.e2e.test_review_page import PASSWORD, Site, _upload, browser, page, site  # noqa: F401 (fixtures)
 from tests.service.helpers import ROOT, cli, service_env
-from tests.support.llm import MODEL, SECRET
+from tests.support.llm import MODEL, SECRET, llm_settings
 from tests.support.openai_server import Answer, ScriptedServer
-from tests.support.unknown_families import export, faithful_answer
+from tests.support.unknown_families import FAMILIES, export, faithful_answer, family_of_request, write_archive
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -109,3 +112,58 @@ def test_a_reviewer_approves_an_induced_definition_on_the_review_page(page: Page
     site.server.stop()
     site.server.start()
     assert (data / "approved" / "kunlun.toml").is_file()
+
+
+def test_an_archive_of_four_unknown_layouts_costs_four_requests_and_is_approved_on_the_review_page(
+        page: Page, site: Site) -> None:  # noqa: F811
+    # The acceptance: 200 forms in 4 unknown layouts, a back-fill (2 workers) asks the LLM once per
+    # layout, a reviewer approves the 4 candidates in the browser, the waiting forms are read by rules.
+    archive = Path(site.settings.data_dir).parent / "archive"
+    gold, answers = write_archive(archive, files_per_family=5, forms_per_file=10)
+    url = site.settings.database_url or ""
+    with ScriptedServer(responder=lambda body: Answer(answers[family_of_request(body)])) as llm:
+        settings = llm_settings(llm, None, mapper="hybrid", data_dir=site.settings.data_dir)
+
+        def backfill(**options: object) -> Counts:
+            with Repository.open(url) as repo:
+                report = Backfill(repo, settings, BackfillOptions(workers=2, timeout_s=300.0, **options)).run(
+                    discover([archive]), [str(archive)])
+            assert report.status == "finished", report.message
+            return report.counts
+
+        first = backfill()
+        assert (first.forms, first.forms_review, first.llm_requests, len(llm.requests)) == (200, 200, 4, 4)
+
+        page.goto(site.url + "/login")
+        page.fill("input[name=username]", "clerk")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(site.url + "/")
+        for family in sorted(FAMILIES):
+            page.goto(site.url + "/templates")
+            page.click(f"#candidates a:has-text('{family}')")
+            expect(page.locator("#sample td.mapped")).not_to_have_count(0)
+            page.click("#approve-template")
+            expect(page.locator("#approved-notice")).to_contain_text(family)
+        expect(page.locator("#approved tbody tr")).to_have_count(4)
+        expect(page.locator("#no-candidates")).to_be_visible()
+
+        again = backfill(reread_awaiting=True)
+        assert (again.processed, again.forms_ok, again.llm_requests) == (20, 200, 0)
+    assert len(llm.requests) == 4
+
+    store = site.store()
+    try:
+        approved = store.approved_templates()
+        stored = list(store.repo.iter_forms())
+    finally:
+        store.repo.close()
+    assert sorted((t.family, t.approved_by) for t in approved) == [(f, "clerk") for f in sorted(FAMILIES)]
+    assert len(stored) == 200
+    wrong = []
+    for item in stored:
+        assert item.form.status.value == "ok" and item.form.provenance.llm["trusted"] == "approved"
+        expected = Record.model_validate(gold[(item.paths[0].rsplit("/", 1)[1], item.form.index)])
+        wrong += [(item.paths[0], item.form.index, c.path) for c in compare_records(item.form.record, expected)
+                  if c.outcome.value != "correct"]
+    assert wrong == []
