@@ -19,6 +19,7 @@ from extractor.records.compare import (
     compare_records,
     same_value,
 )
+from extractor.records.cost import llm_usage as form_llm_usage
 from extractor.records.models import (
     DocumentResult,
     Finding,
@@ -325,17 +326,9 @@ def _form_similarity(got: list[Any], gold: list[Any]) -> float | None:
 
 
 def llm_usage(provenance: Provenance) -> tuple[int, int, int, bool]:
-    """(requests, prompt tokens, completion tokens, from cache) the mapper recorded for a form; zeros for rules.
-
-    The LLM mapper records `requests` sent and the answer's `usage`; an answer served from its disk cache has
-    `cached` true, no requests, and the usage it cost when it was first asked.
-    """
-    llm = provenance.llm or {}
-    usage = llm.get("usage") or llm.get("tokens") or llm
-    usage = usage if isinstance(usage, dict) else {}
-    requests = llm.get("requests", llm.get("responses", llm.get("calls")))
-    return (int(requests or 0), int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0), bool(llm.get("cached")))
+    """(requests, prompt tokens, completion tokens, from cache) the mapper recorded for a form; zeros for rules."""
+    usage = form_llm_usage(provenance.llm)
+    return usage.requests, usage.prompt_tokens, usage.completion_tokens, usage.cached
 
 
 def _rejected(form: FormResult) -> dict[str, str]:

@@ -76,6 +76,7 @@ ROWS: list[Row] = [
     ("seconds per page (CPU)", lambda s: f"{_seconds(s.cost.seconds_per_page)} ({_seconds(s.cost.cpu_seconds_per_page)})"),
     ("LLM requests / tokens", lambda s: f"{s.cost.llm_requests} / {s.cost.llm_tokens}"
      + (f" ({s.cost.llm_cached_forms} form(s) from cache)" if s.cost.llm_cached_forms else "")),
+    ("LLM requests per form", lambda s: f"{s.cost.llm_requests / s.forms:.3f}" if s.forms else "—"),
 ]
 
 

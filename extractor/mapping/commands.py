@@ -1,8 +1,8 @@
-"""`extractor templates …`: list the families, learn a new layout from samples, approve, export and import."""
+"""`extractor templates …`: list the families, learn a new layout from samples, export (`approve` and `import`,
+which record approvals in the database, are added by extractor/service/commands.py: this layer cannot reach it)."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +18,7 @@ from extractor.layout import Grid
 from extractor.mapping.induction import TemplateInducer, fingerprint
 from extractor.settings import get_settings
 from extractor.templates.registry import default_registry
-from extractor.templates.store import TemplateStore
+from extractor.templates.store import TemplateStore, sample_rows
 
 templates = typer.Typer(help="Form families (templates): list, induce from samples, approve, export, import.",
                         no_args_is_help=True)
@@ -88,26 +88,12 @@ def induce_cmd(
             failed += 1
             err.print(f"[red]layout {print_}: {exc.code}[/] {escape(exc.message)}")
             continue
-        path = store.propose(definition)
+        path = store.propose(definition, sample=sample_rows(grids[0]))
         err.print(f"[green]layout {print_}[/]: candidate [bold]{definition.id}[/] ({escape(definition.name)}), proved "
                   f"on {min(len(grids), max_samples)} form(s): {path}\n  review it, then: extractor templates approve "
                   f"{definition.id}")
     err.print(f"{len(groups)} layout(s), {inducer.requests} LLM request(s)")
     raise typer.Exit(1 if failed else 0)
-
-
-@templates.command("approve")
-def approve_cmd(
-    family: Annotated[str, typer.Argument(help="a candidate's id")],
-    reviewer: Annotated[str | None, typer.Option(help="who approves (default: the user name)")] = None,
-) -> None:
-    """Make a candidate definition active: forms of its layout are read by rules from now on."""
-    try:
-        path = _store().approve(family, reviewer or getpass.getuser())
-    except ExtractorError as exc:
-        err.print(f"[red]{exc.code}[/] {escape(exc.message)}")
-        raise typer.Exit(2) from exc
-    err.print(f"approved {family}: {path}")
 
 
 @templates.command("export")
@@ -120,18 +106,6 @@ def export_cmd(family: Annotated[str, typer.Argument(help="a family id")],
         raise typer.Exit(2)
     output.write_text(definition.to_toml(), encoding="utf-8")
     err.print(f"wrote {output}")
-
-
-@templates.command("import")
-def import_cmd(file: Annotated[Path, typer.Argument(help="a definition file (TOML)")],
-               approve: Annotated[bool, typer.Option(help="approve it at once")] = False) -> None:
-    """Add a definition file as a candidate (or approved with --approve)."""
-    try:
-        path = _store().import_file(file, approve=approve, reviewer=getpass.getuser())
-    except ExtractorError as exc:
-        err.print(f"[red]{exc.code}[/] {escape(exc.message)}")
-        raise typer.Exit(2) from exc
-    err.print(f"imported {file} → {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,8 @@ from extractor.mapping.rules import MappedForm, map_rules
 from extractor.records.models import Finding, FindingCode, Severity
 from extractor.settings import Settings
 from extractor.tables.rows import RawForm, read_rows
-from extractor.templates.model import TemplateDefinition
-from extractor.templates.store import TemplateStore
+from extractor.templates.model import TemplateDefinition, TemplateError
+from extractor.templates.store import TemplateStore, sample_rows
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class HybridMapper:
         return rules
 
     def _definition(self, grid: Grid) -> tuple[TemplateDefinition | None, dict[str, Any]]:
-        """The definition of this grid's layout: approved, a stored candidate, or induced now (once per layout)."""
+        """The definition of this grid's layout: approved, a stored candidate, or induced now (once per layout,
+        across threads and the processes sharing the data directory)."""
         print_ = fingerprint(grid)
         with self._lock:  # one induction per layout, however many forms of it arrive at once
             known = self.store.by_fingerprint(print_)
@@ -100,15 +101,23 @@ class HybridMapper:
                 return known, {"fingerprint": print_, "induced": False}
             if print_ in self._failed:
                 return None, {"fingerprint": print_, "error": self._failed[print_]}
-            before = self.inducer.requests
-            try:
-                definition = self.inducer.induce([grid])
-            except (InductionError, LLMError) as exc:
-                self._failed[print_] = exc.message
-                return None, {"fingerprint": print_, "error": exc.message, "code": exc.code,
-                              "requests": self.inducer.requests - before}
-            self.store.propose(definition)
-            return definition, {"fingerprint": print_, "induced": True, "requests": self.inducer.requests - before}
+            with self.store.layout_lock(print_):
+                known = self.store.by_fingerprint(print_)  # induced by another worker while this one waited
+                if known is not None:
+                    return known, {"fingerprint": print_, "induced": False, "waited": True}
+                before, spent = self.inducer.requests, dict(self.inducer.usage)
+                try:
+                    definition = self.inducer.induce([grid])
+                    self.store.propose(definition, sample=sample_rows(grid))
+                except (InductionError, LLMError, TemplateError) as exc:
+                    self._failed[print_] = exc.message
+                    return None, {"fingerprint": print_, "error": exc.message, "code": exc.code,
+                                  "requests": self.inducer.requests - before, "usage": self._spent(spent)}
+            return definition, {"fingerprint": print_, "induced": True, "requests": self.inducer.requests - before,
+                                "usage": self._spent(spent)}
+
+    def _spent(self, before: dict[str, int]) -> dict[str, int]:
+        return {k: v - before.get(k, 0) for k, v in self.inducer.usage.items()}
 
     def _by_induction(self, form: RawForm, grid: Grid, rules: MappedForm, reasons: list[str]) -> MappedForm:
         definition, info = self._definition(grid)

@@ -11,7 +11,6 @@ approves it (templates/store.py); forms of the layout are then read by rules, wi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from typing import Any, ClassVar, Literal
@@ -30,7 +29,6 @@ from extractor.checking.context import CheckContext
 from extractor.checking.grounding import SourceCells
 from extractor.checking.report import check
 from extractor.domain.repair import label_key
-from extractor.domain.text import norm_key
 from extractor.domain.vocabulary import VocabKind, vocabulary
 from extractor.errors import ExtractorError, LLMError
 from extractor.layout import Grid
@@ -42,7 +40,8 @@ from extractor.records.models import FindingCode, Severity
 from extractor.settings import Settings
 from extractor.tables.rows import read_rows
 from extractor.templates.model import RECORD_PATHS, Labels, TemplateDefinition, TemplateError
-from extractor.templates.registry import TemplateRegistry, default_registry
+from extractor.templates.registry import TemplateRegistry, default_registry, with_candidate
+from extractor.templates.store import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +135,6 @@ class InducedTemplate(BaseModel):
                                 family=self.id) from exc
 
 
-def fingerprint(grid: Grid) -> str:
-    """A layout's fingerprint: the texts of its header rows, in order.
-
-    Forms of one layout print the same header rows whatever their projects; a row of five or more short cells
-    without a digit, and nothing else, is a header row (an indicator row always holds a number; the head's
-    rows of labels and names hold four cells at most).
-    """
-    parts: list[str] = []
-    for row in grid.rows:
-        cells = [c for c in row if not c.blank]
-        labels = [norm_key(c.text) for c in cells if 1 < len(norm_key(c.text)) <= 12
-                  and not any(ch.isdigit() for ch in c.text)]
-        if len(labels) >= 5 and len(labels) == len(cells):
-            parts.append("|".join(labels))
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
-
-
 def prove(definition: TemplateDefinition, samples: list[Grid], base: TemplateRegistry | None = None) -> list[str]:
     """What goes wrong when the rules read the samples with a definition ([] when it reads them cleanly)."""
     registry = TemplateRegistry([*[d for d in (base or default_registry()).definitions.values()
@@ -190,6 +172,7 @@ class TemplateInducer:
         self.cache = AnswerCache(settings.llm_cache_path() if settings.llm_cache else None)
         self.attempts = attempts
         self.requests = 0
+        self.usage: dict[str, int] = {}  # tokens spent so far, as the endpoint counted them
 
     def _system(self, samples: list[Grid]) -> str:
         canonical = [(kind, sorted(set(vocabulary(vk).values()))) for kind, vk in _KINDS.items()]
@@ -240,6 +223,8 @@ class TemplateInducer:
             self.requests += int((exc.details or {}).get("responses") or 1)
             raise
         self.requests += exchange.responses
+        for key, value in exchange.usage.items():
+            self.usage[key] = self.usage.get(key, 0) + value
         if not exchange.validated or exchange.answer is None:
             raise InductionError(f"{self.client.model} gave no valid definition: "
                                  f"{(exchange.reask_errors or ['no answer'])[-1][:300]}",
@@ -250,8 +235,5 @@ class TemplateInducer:
         return exchange.answer
 
 
-def with_candidate(definition: TemplateDefinition) -> TemplateRegistry:
-    """The default registry plus one definition (a candidate trusted for a run)."""
-    base = default_registry()
-    return TemplateRegistry([*[d for d in base.definitions.values() if d.id != definition.id], definition])
+__all__ = ["InductionError", "TemplateInducer", "fingerprint", "prove", "with_candidate"]
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from extractor.errors import DocumentLoadError, ExtractorError
 from extractor.ingest.files import Found, path_text, read_document
+from extractor.records.cost import llm_usage
 from extractor.runner.engines import Engine, make_engine
 from extractor.runner.errors import RETRIED_CODES
 from extractor.runner.work import DocumentTask, TaskOutcome
@@ -41,6 +42,7 @@ class BackfillOptions(BaseModel):
     timeout_s: float = 600.0
     retry_failed: bool = False  # also re-process documents that failed for a reason tied to their content
     rehash: bool = False  # re-read files whose path, size and mtime are already recorded
+    reread_awaiting: bool = False  # re-process documents whose forms waited for an induced definition's approval
 
 
 @dataclass
@@ -60,12 +62,20 @@ class Counts:
     forms_ok: int = 0
     forms_review: int = 0
     pages: int = 0
+    llm_requests: int = 0  # sent to the endpoint for this run's forms (form mapping and template induction)
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
     seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Counts without the failure list (stored on the run)."""
         return {k: v for k, v in self.__dict__.items() if k != "failures"}
+
+    @property
+    def llm_requests_per_form(self) -> float:
+        """LLM requests per processed form (what an archive costs at the endpoint, form by form)."""
+        return self.llm_requests / self.forms if self.forms else 0.0
 
     @property
     def documents_per_minute(self) -> float:
@@ -113,6 +123,7 @@ class Backfill:
         self._in_flight: dict[str, _InFlight] = {}
         self._this_run: set[str] = set()
         self._paths: dict[str, KnownPath] = {}
+        self._awaiting: set[str] = set()
 
     # --- decisions -----------------------------------------------------------------------------------------
 
@@ -120,7 +131,11 @@ class Backfill:
         known = self._documents.get(sha256)
         if known is None:
             return False
-        if sha256 in self._this_run or known.status != "failed":
+        if sha256 in self._this_run:
+            return True
+        if sha256 in self._awaiting:  # its layout's definition may be approved by now: read it again
+            return False
+        if known.status != "failed":
             return True
         return not (known.error_code in RETRIED_CODES or self.options.retry_failed)
 
@@ -198,6 +213,11 @@ class Backfill:
         c.forms += len(result.forms)
         c.forms_ok += sum(1 for f in result.forms if f.status.value == "ok")
         c.forms_review += sum(1 for f in result.forms if f.status.value != "ok")
+        for form in result.forms:
+            usage = llm_usage(form.provenance.llm)
+            c.llm_requests += usage.requests
+            c.llm_prompt_tokens += usage.prompt_tokens
+            c.llm_completion_tokens += usage.completion_tokens
         if result.status.value == "ok":
             c.documents_ok += 1
         elif result.status.value == "partial":
@@ -240,6 +260,7 @@ class Backfill:
         self.repo.close_stale_runs()
         self._paths = self.repo.known_paths()
         self._documents = self.repo.known_documents()
+        self._awaiting = self.repo.awaiting_definitions() if self.options.reread_awaiting else set()
         status, message, error_code = "finished", None, None
         engine: Engine | None = None
         stop = threading.Event()

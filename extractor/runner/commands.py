@@ -58,21 +58,30 @@ def backfill(
     retry_failed: Annotated[bool, typer.Option(help="re-process documents that failed in earlier runs")] = False,
     rehash: Annotated[bool, typer.Option(help="re-read files already recorded with the same size and mtime")] = False,
     progress: Annotated[bool | None, typer.Option(help="show a progress bar (default: on a terminal)")] = None,
+    reread_awaiting: Annotated[bool, typer.Option(
+        help="re-read documents whose forms waited for an induced definition's approval (after approving it)")]
+        = False,
+    trust_induced: Annotated[bool | None, typer.Option(
+        help="hybrid: read an unknown layout with its induced definition before a reviewer approves it "
+             "(recorded in provenance; default: EXTRACTOR_TRUST_INDUCED)")] = None,
 ) -> None:
-    """Extract every document under the folders into the database: resumable, nothing stored twice."""
+    """Extract every document under the folders into the database: resumable, nothing stored twice.
+
+    With --mapper hybrid, forms of a layout no family knows are grouped by layout fingerprint: one LLM
+    induction per layout, the rest of its forms wait for that definition and are read by rules."""
     from extractor.ingest.files import discover, path_text
     from extractor.runner.backfill import Backfill, BackfillOptions
 
     if engine not in ("local", "ray"):
         err.print(f"[red]unknown engine {engine!r}: use local or ray[/]")
         raise typer.Exit(2)
-    settings = get_settings(mapper=mapper, ocr=ocr)
+    settings = get_settings(mapper=mapper, ocr=ocr, trust_induced=trust_induced)
     files = discover(paths)
     if not files:
         err.print("[red]no input files found[/]")
         raise typer.Exit(2)
     options = BackfillOptions(engine=engine, address=address, timeout_s=timeout or settings.document_timeout_s,
-                              retry_failed=retry_failed, rehash=rehash,
+                              retry_failed=retry_failed, rehash=rehash, reread_awaiting=reread_awaiting,
                               **({"workers": workers} if workers else {}))
     repo = _open(db, settings)
     show = err.is_terminal if progress is None else progress
@@ -102,6 +111,9 @@ def backfill(
     summary.add_row("documents", f"{c.processed} processed: [green]{c.documents_ok} ok[/], "
                                  f"[yellow]{c.documents_partial} partial[/], [red]{c.documents_failed} failed[/]")
     summary.add_row("forms", f"{c.forms}: [green]{c.forms_ok} ok[/], [yellow]{c.forms_review} needs_review[/]")
+    if c.llm_requests or c.llm_prompt_tokens:
+        summary.add_row("LLM", f"{c.llm_requests} request(s), {c.llm_requests_per_form:.3f} per form; "
+                               f"{c.llm_prompt_tokens + c.llm_completion_tokens} tokens")
     summary.add_row("pages", str(c.pages) if c.pages else "— (none: text exports have no pages)")
     pages_rate = f", {c.pages_per_minute:.1f} pages/min" if c.pages else ""
     summary.add_row("time", f"{c.seconds:.1f} s, {c.documents_per_minute:.1f} documents/min{pages_rate}")

@@ -8,6 +8,8 @@ from typing import Any
 
 from extractor.export.tables import build_tables
 from extractor.export.writers import ExportFormat, jsonl_line, write_csv, write_xlsx
+from extractor.mapping import RulesMapper
+from extractor.pipeline import Timer, process_form
 from extractor.service.deps import FormLocks, error
 from extractor.service.gold import expected_findings, zip_folder
 from extractor.service.review import CorrectionError, apply_correction
@@ -22,9 +24,13 @@ from extractor.service.schemas import (
 )
 from extractor.service.settings import ServiceSettings
 from extractor.service.sources import grid_rows, pages
-from extractor.service.store import ServiceStore, UserInfo
+from extractor.service.store import ServiceStore, SourceInfo, UserInfo
 from extractor.storage.repository import FormQuery
 from extractor.storage.views import StoredForm
+from extractor.tables.rows import read_rows
+from extractor.templates.model import TemplateDefinition
+from extractor.templates.registry import with_candidate
+from extractor.templates.store import fingerprint
 
 
 def require_document(store: ServiceStore, user: UserInfo, document_id: int) -> None:
@@ -165,3 +171,36 @@ def temp_folder(settings: ServiceSettings) -> Path:
     base = settings.cache_dir() / "exports"
     base.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(dir=base))
+
+
+def reread_layout(store: ServiceStore, locks: FormLocks, definition: TemplateDefinition) -> int:
+    """Read again, by rules with a newly approved definition, the stored forms of its layout still waiting for
+    review; returns how many were read. Forms a reviewer corrected or approved are the reviewer's and stay; a
+    form is read from the grid the service kept of it, so only uploads are covered (not back-filled files)."""
+    print_ = definition.provenance.get("fingerprint")
+    if not print_:
+        return 0
+    registry = with_candidate(definition)
+    read = 0
+    sources: dict[int, SourceInfo | None] = {}  # a document's grids, read once for all its forms
+    for stored in list(store.repo.iter_forms(FormQuery(status="needs_review"))):
+        if stored.document_id not in sources:
+            sources[stored.document_id] = store.get_source(stored.document_id)
+        source = sources[stored.document_id]
+        if source is None or not 0 < stored.form.index <= len(source.grids):
+            continue
+        grid = source.grids[stored.form.index - 1]
+        if fingerprint(grid) != print_:
+            continue
+        raw = read_rows(grid, registry)
+        if raw.template is None or raw.template.id != definition.id:
+            continue  # the layout's fingerprint, but not picked as the family: left for the reviewer
+        with locks(stored.id):
+            if store.approvals(form_id=stored.id) or store.corrected_paths(stored.id):
+                continue  # checked under the form's lock: an edit arriving meanwhile is not overwritten
+            form = process_form(stored.form.index, grid, RulesMapper(), Timer(), raw)
+            form.provenance.llm = {"status": "read_by_induced_template", "template": definition.id,
+                                   "trusted": "approved", "reread_after_approval": True}
+            store.repo.replace_form(stored.id, form)
+        read += 1
+    return read

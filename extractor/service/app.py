@@ -26,6 +26,7 @@ from extractor.service.worker import Supervisor
 from extractor.storage.database import secure_sqlite_files
 from extractor.storage.errors import StorageError
 from extractor.storage.repository import Repository
+from extractor.templates.store import TemplateStore
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -178,6 +179,8 @@ def create_app(settings: ServiceSettings | None = None, workers: int = 0) -> Fas
     repo = Repository.open(settings=settings)  # migrates a new database before the first request
     secure_sqlite_files(repo.engine)
     store = ServiceStore(repo)
+    # Approved definitions are kept in the database: a data directory that lost its files gets them back.
+    web.restore_approved(store, TemplateStore(settings.data_dir))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -209,8 +209,75 @@ def export_gold_cmd(
     out.print(f"wrote {summary.forms} approved form(s) of {summary.documents} document(s) to {summary.folder}")
 
 
+def _record_approval(path: Path, reviewer: str) -> None:
+    """Keep an approved definition file in the database too (a warning when there is none to keep it in)."""
+    from extractor.templates.model import TemplateDefinition
+
+    definition = TemplateDefinition.from_file(path, "induced")
+    try:
+        store = _store()
+    except (ExtractorError, ImportError) as exc:  # no database, or no `db` extra: the file approval stands
+        err.print(f"[yellow]not recorded in the database: {getattr(exc, 'message', exc)}[/]")
+        return
+    try:
+        store.record_template(family=definition.id, name=definition.name, definition=definition.to_toml(),
+                              provenance=definition.provenance, approved_by=reviewer)
+    except ExtractorError as exc:
+        err.print(f"[yellow]not recorded in the database: {exc.message}[/]")
+    finally:
+        store.repo.close()
+
+
+def approve_template(
+    family: Annotated[str, typer.Argument(help="a candidate's id")],
+    reviewer: Annotated[str | None, typer.Option(help="who approves (default: the user name)")] = None,
+) -> None:
+    """Make a candidate definition active: forms of its layout are read by rules from now on.
+
+    The definition moves to the approved ones of the data directory and is kept in the database, with who
+    approved it and when (as an approval on the review page is).
+    """
+    import getpass
+
+    from extractor.settings import get_settings
+    from extractor.templates.store import TemplateStore
+
+    name = reviewer or getpass.getuser()
+    try:
+        path = TemplateStore(get_settings().data_dir).approve(family, name)
+    except ExtractorError as exc:
+        err.print(f"[red]{exc.code}[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    err.print(f"approved {family}: {path}")
+    _record_approval(path, name)
+
+
+def import_template(file: Annotated[Path, typer.Argument(help="a definition file (TOML)")],
+                    approve: Annotated[bool, typer.Option(help="approve it at once (kept in the database too)")]
+                    = False) -> None:
+    """Add a definition file as a candidate (or approved with --approve)."""
+    import getpass
+
+    from extractor.settings import get_settings
+    from extractor.templates.store import TemplateStore
+
+    name = getpass.getuser()
+    try:
+        path = TemplateStore(get_settings().data_dir).import_file(file, approve=approve, reviewer=name)
+    except ExtractorError as exc:
+        err.print(f"[red]{exc.code}[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    err.print(f"imported {file} → {path}")
+    if approve:
+        _record_approval(path, name)
+
+
 def register(app: typer.Typer) -> None:
     """Add the service's commands to the `extractor` CLI."""
+    from extractor.mapping.commands import templates
+
+    templates.command("approve")(approve_template)
+    templates.command("import")(import_template)
     app.command("serve")(serve)
     app.command("worker")(worker)
     app.command("export-gold")(export_gold_cmd)

@@ -29,7 +29,15 @@ from extractor.service.security import (
 from extractor.storage.errors import StorageError
 from extractor.storage.models import Correction, Document, Form, utcnow
 from extractor.storage.repository import Repository
-from extractor.storage.service_tables import ApiToken, Approval, DocumentSource, Job, LoginSession, User
+from extractor.storage.service_tables import (
+    ApiToken,
+    Approval,
+    DocumentSource,
+    Job,
+    LoginSession,
+    TemplateRecord,
+    User,
+)
 
 # A token's or session's last use is written at most this often: a busy client must not turn every read into
 # a write.
@@ -126,6 +134,18 @@ class ApprovalInfo(BaseModel):
     approved_at: datetime
     record: dict[str, Any]
     findings: list[str]
+
+
+class TemplateInfo(BaseModel):
+    """An approved template definition as the database keeps it."""
+
+    family: str
+    name: str
+    status: str
+    fingerprint: str | None
+    definition: str  # the TOML file
+    approved_by: str | None
+    approved_at: datetime | None
 
 
 class SourceInfo(BaseModel):
@@ -627,3 +647,31 @@ class ServiceStore:
         """The field paths a reviewer has changed on a form."""
         with self.repo.transaction() as s:
             return set(s.scalars(select(Correction.field_path).where(Correction.form_id == form_id)))
+
+    # --- template definitions (template induction) --------------------------------------------------------
+
+    def record_template(self, *, family: str, name: str, definition: str, provenance: dict[str, Any],
+                        approved_by: str, user_id: int | None = None) -> TemplateInfo:
+        """Keep an approved definition (its TOML file whole) with who approved it (a review-page user, or a name
+        given on the command line) and when, replacing an earlier approval of the same family."""
+        with self.repo.transaction() as s:
+            row = s.scalar(select(TemplateRecord).where(TemplateRecord.family == family))
+            if row is None:
+                row = TemplateRecord(family=family)
+                s.add(row)
+            row.name, row.status, row.definition = name, "approved", definition
+            row.fingerprint = str(provenance.get("fingerprint") or "") or None
+            row.provenance = to_jsonable_python(provenance)
+            row.user_id, row.approved_by, row.approved_at = user_id, approved_by, utcnow()
+            s.flush()
+            return _template(row)
+
+    def approved_templates(self) -> list[TemplateInfo]:
+        """Every approved definition, by family."""
+        with self.repo.transaction() as s:
+            return [_template(r) for r in s.scalars(select(TemplateRecord).order_by(TemplateRecord.family))]
+
+
+def _template(row: TemplateRecord) -> TemplateInfo:
+    return TemplateInfo(family=row.family, name=row.name, status=row.status, fingerprint=row.fingerprint,
+                        definition=row.definition, approved_by=row.approved_by, approved_at=aware(row.approved_at))

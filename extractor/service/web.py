@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
 
+from extractor.domain.repair import label_key
 from extractor.domain.vocabulary import FUND_COLUMNS as FUND_COLUMN_NAMES
 from extractor.domain.vocabulary import FUND_ROWS as FUND_ROW_NAMES
 from extractor.domain.vocabulary import INDICATOR_FIELDS
@@ -22,10 +24,13 @@ from extractor.service.explain import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STA
 from extractor.service.schemas import FormOut, SourceOut
 from extractor.service.security import LoginGuard, LoginRefused
 from extractor.service.settings import ServiceSettings
-from extractor.service.store import UserInfo, aware
+from extractor.service.store import ServiceStore, UserInfo, aware
 from extractor.templates import default_registry
+from extractor.templates.model import TemplateDefinition, TemplateError
+from extractor.templates.store import TemplateStore
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 FUND_ROWS = list(FUND_ROW_NAMES.items())
 FUND_COLUMNS = list(FUND_COLUMN_NAMES.items())
@@ -196,3 +201,82 @@ def form_panel(request: Request, document_id: int, form_id: int, store: Store) -
     if stored.document_id != document_id:
         return Response(status_code=404)
     return _render(request, "_panel.html", _panel_context(user, document_id, actions.one_form(store, stored)))
+
+
+# --- template induction: candidate definitions, shown beside their sample, approved by a reviewer ---------
+
+_KIND_NAMES = {"form_fields": "表头字段", "fund_rows": "资金行", "fund_columns": "资金列", "goals": "目标列",
+               "indicator_columns": "指标列", "indicator_labels": "指标名称", "sections": "栏目", "evaluation": "评价"}
+
+
+def _families(request: Request) -> TemplateStore:
+    return TemplateStore(_settings(request).data_dir)
+
+
+def _mapping(definition: TemplateDefinition) -> list[tuple[str, str, str]]:
+    """(kind, printed label, canonical label) of every label the definition maps."""
+    tables = definition.labels.model_dump()
+    return [(_KIND_NAMES.get(kind, kind), printed, canonical)
+            for kind, table in tables.items() if isinstance(table, dict) for printed, canonical in table.items()]
+
+
+@router.get("/templates", response_class=HTMLResponse)
+def templates_page(request: Request, store: Store, approved: str | None = None, reread: int = 0) -> Response:
+    """Candidate definitions awaiting a reviewer, and the approved ones the database keeps."""
+    user = session_user(request)
+    if user is None:
+        return _login_redirect(request)
+    return _render(request, "templates.html", {
+        "user": user, "candidates": _families(request).list()["candidates"],
+        "approved": store.approved_templates(), "just_approved": approved,
+        "reread": reread})
+
+
+@router.get("/templates/{family}", response_class=HTMLResponse)
+def template_page(request: Request, family: str) -> Response:
+    """A candidate definition beside the sample form it was proved on: which printed label went where."""
+    user = session_user(request)
+    if user is None:
+        return _login_redirect(request)
+    families = _families(request)
+    try:
+        definition = families.candidate(family)
+    except TemplateError as exc:
+        raise HTTPException(status_code=404, detail=f"no candidate definition {family!r}") from exc
+    mapping = _mapping(definition)
+    canonical = {label_key(printed): canonical for _, printed, canonical in mapping}
+    sample = [[(text, canonical.get(label_key(text)) if text.strip() else None) for text in row]
+              for row in families.sample(family)]
+    return _render(request, "template.html", {"user": user, "definition": definition, "mapping": mapping,
+                                               "sample": sample, "provenance": definition.provenance})
+
+
+@router.post("/templates/{family}/approve")
+def approve_template(request: Request, family: str, store: Store, csrf: Annotated[str, Form()] = "") -> Response:
+    """Approve a candidate: from now on forms of its layout are read by rules (the database records who)."""
+    check_csrf(request, csrf)
+    user = session_user(request)
+    if user is None:
+        return _login_redirect(request)
+    families = _families(request)
+    try:
+        path = families.approve(family, user.username)
+    except TemplateError as exc:
+        raise HTTPException(status_code=404, detail=f"no candidate definition {family!r}") from exc
+    definition = TemplateDefinition.from_file(path, "induced")
+    store.record_template(family=definition.id, name=definition.name, definition=definition.to_toml(),
+                          provenance=definition.provenance, approved_by=user.username, user_id=user.id)
+    # The uploads of this layout still waiting for review are read again by rules with the definition.
+    reread = actions.reread_layout(store, request.app.state.locks, definition)
+    return RedirectResponse(f"/templates?approved={definition.id}&reread={reread}", status_code=303)
+
+
+def restore_approved(store: ServiceStore, families: TemplateStore) -> int:
+    """Write the approved definitions the database keeps back into a data directory that lacks them."""
+    restored = 0
+    for info in store.approved_templates():
+        try:
+            restored += families.restore(info.definition) is not None
+        except TemplateError as exc:  # one unreadable row must not keep the service from starting
+            log.error("approved definition %s not restored: %s", info.family, exc.message)
+    return restored

@@ -300,6 +300,15 @@ class Repository:
                              .where(Document.sha256.is_not(None), _of_owner(None)))
             return {r.sha256: KnownDocument(r.id, r.status, r.error_code) for r in rows}
 
+    def awaiting_definitions(self) -> set[str]:
+        """Hashes of archive documents holding a form that waited for an induced definition's approval (they
+        are read again once it is approved: `backfill --reread-awaiting`)."""
+        with self.transaction() as s:
+            rows = s.execute(select(Document.sha256, Form.provenance).join(Form, Form.document_id == Document.id)
+                             .where(Form.status == "needs_review", Document.owner_id.is_(None)))
+            return {sha256 for sha256, provenance in rows
+                    if ((provenance or {}).get("llm") or {}).get("status") == "candidate_awaits_approval"}
+
     def document_state(self, sha256: str, owner_id: int | None = None) -> KnownDocument | None:
         """The outcome of the document with this hash (of this owner; the archive's when None), if stored."""
         with self.transaction() as s:

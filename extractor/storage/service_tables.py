@@ -106,3 +106,25 @@ class Approval(Base):
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     record: Mapped[dict[str, Any]] = mapped_column(Json)
     findings: Mapped[list[str]] = mapped_column(Json, default=list)  # warning/error codes left when approved
+
+
+class TemplateRecord(Base):
+    """A form family learnt by template induction, as a reviewer approved it (its definition file kept whole).
+
+    The approved definitions also live as files in the data directory (the reader loads them from there); the
+    database keeps who approved which definition and when, and gives the files back to a data directory that
+    lost them (templates/store.py)."""
+
+    __tablename__ = "template_definitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # approved
+    fingerprint: Mapped[str | None] = mapped_column(String(32), index=True)
+    definition: Mapped[str] = mapped_column(Text)  # the TOML file, as exported
+    provenance: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

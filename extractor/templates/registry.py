@@ -172,3 +172,9 @@ def default_registry(extra_dirs: Sequence[Path] | None = None) -> TemplateRegist
     dirs = tuple(p.resolve() for p in (extra_dirs if extra_dirs is not None else _env_dirs()))
     approved = _approved_dir().resolve()
     return _cached(dirs, approved, _stamp((*dirs, approved)))
+
+
+def with_candidate(definition: TemplateDefinition) -> TemplateRegistry:
+    """The default registry plus one definition (a candidate trusted for a run, or one just approved)."""
+    base = default_registry()
+    return TemplateRegistry([*[d for d in base.definitions.values() if d.id != definition.id], definition])

@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from extractor.evaluate.datasets import parse_gold
+from extractor.evaluate.datasets import DocumentEntry, GoldForm, parse_gold
+from extractor.evaluate.metrics import score_document
+from extractor.evaluate.report import ROWS
 from extractor.ingest.text_export import read_text_export
+from extractor.mapping.induction import InducedTemplate
 from extractor.pipeline import extract_bytes
 from extractor.records.compare import compare_records
 from extractor.records.models import FormStatus, Record
+from extractor.service.store import ServiceStore
+from extractor.storage.repository import Repository
 from tests.conftest import ROOT
 from tests.support.llm import llm_settings
 from tests.support.openai_server import Answer, ScriptedServer, free_port
@@ -150,6 +155,13 @@ def test_induce_approve_and_read_from_the_command_line(tmp_path):
                 if c.outcome.value != "correct"] == []
     approved = (tmp_path / "data" / "templates" / "approved" / "kunlun.toml").read_text(encoding="utf-8")
     assert "approved_by" in approved and "fingerprint" in approved
+    # The approval is kept in the database too (the data directory's default SQLite here).
+    store = ServiceStore(Repository.open(f"sqlite:///{tmp_path / 'data' / 'extractor.db'}"))
+    try:
+        [kept] = store.approved_templates()
+    finally:
+        store.repo.close()
+    assert (kept.family, kept.approved_by) == ("kunlun", "reviewer-1") and "实支数" in kept.definition
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -157,3 +169,36 @@ def test_the_gold_of_each_made_up_family_is_a_valid_record(family):
     _, records = export(family, 2, 14)
     for record in records:
         parse_gold({"record": record})
+
+
+def test_the_eval_harness_counts_the_induction_on_the_form_that_asked(tmp_path):
+    text, records = export("qilian", 10, 15)
+    grids, _ = read_text_export(text.encode("utf-8"))
+    answer = faithful_answer("qilian", grids[0])
+    with ScriptedServer(responder=lambda body: Answer(answer)) as server:
+        result = extract_bytes(text.encode("utf-8"), "qilian.txt", _settings(server, tmp_path, trust_induced=True))
+    entry = DocumentEntry(path=tmp_path / "qilian.txt", kind="text_export",
+                          gold=[GoldForm(form_index=i, record=Record.model_validate(r))
+                                for i, r in enumerate(records, start=1)])
+    scores = score_document(entry, result)
+    assert len(server.requests) == 1 and scores.cost.llm_requests == 1 and scores.forms_exact == 10
+    assert scores.cost.llm_prompt_tokens > 0
+    assert dict(ROWS)["LLM requests per form"](scores) == "0.100"
+
+
+def test_an_imported_definition_approved_at_once_is_kept_in_the_database(tmp_path):
+    text, _ = export("hengshan", 2, 16)
+    grid = read_text_export(text.encode("utf-8"))[0][0]
+    definition = InducedTemplate.model_validate(faithful_answer("hengshan", grid)).definition({"fingerprint": "f1"})
+    shared = tmp_path / "hengshan.toml"
+    shared.write_text(definition.to_toml(), encoding="utf-8")
+    env = {**os.environ, "EXTRACTOR_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "extractor.cli", "templates", "import", str(shared), "--approve"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "templates" / "approved" / "hengshan.toml").is_file()
+    store = ServiceStore(Repository.open(f"sqlite:///{tmp_path / 'data' / 'extractor.db'}"))
+    try:
+        assert [(t.family, t.fingerprint) for t in store.approved_templates()] == [("hengshan", "f1")]
+    finally:
+        store.repo.close()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from extractor.domain.text import norm_key
+from extractor.ingest.text_export import read_text_export
 from extractor.layout import Grid
 from scripts.corpus.forms import random_form
 from scripts.corpus.layouts import FormLayout, Printing, build
@@ -57,18 +59,22 @@ FAMILIES: dict[str, tuple[str, dict[str, tuple[str, str, str]]]] = {
 }
 
 
-def layout(family: str, rng: random.Random) -> FormLayout:
-    """One random form of a made-up family (the central `seed` layout, relabelled)."""
+def layout(family: str, rng: random.Random, relabel: bool = True) -> FormLayout:
+    """One random form of a made-up family (the central `seed` layout, relabelled; as the central form prints it
+    when `relabel` is false: the same cells at the same places, only the labels differ)."""
     title, labels = FAMILIES[family]
     base = build(random_form(rng, 0.0), "seed", Printing(), rng)
+    if not relabel:
+        return base
     cells = [replace(c, text=labels[c.text][0]) if c.text in labels else c for c in base.cells]
     return replace(base, title=title, cells=cells)
 
 
-def export(family: str, forms: int, seed: int) -> tuple[str, list[dict[str, Any]]]:
-    """A clean tab-separated export of `forms` forms of a made-up family, and their gold records."""
+def export(family: str, forms: int, seed: int, relabel: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """A clean tab-separated export of `forms` forms of a made-up family, and their gold records (with
+    `relabel` false, the same forms under the central labels: its cell ids are the family export's)."""
     rng = random.Random(f"{family}:{seed}")
-    layouts = [layout(family, rng) for _ in range(forms)]
+    layouts = [layout(family, rng, relabel) for _ in range(forms)]
     return render_text(layouts, rng, Mess.none(), "tsv"), [lay.record for lay in layouts]
 
 
@@ -90,3 +96,28 @@ def faithful_answer(family: str, grid: Grid) -> dict[str, Any]:
             "printed": ["year", "project_name", "department", "implementing_unit", "funds.total.annual_budget",
                         "funds.total.executed", "indicators", "indicators[].name", "indicators[].weight",
                         "indicators[].score", "total_weight", "total_score"]}
+
+
+def family_of_request(body: dict[str, Any]) -> str:
+    """The made-up family whose sample an induction request shows (by its printed labels)."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return next(f for f, (_, labels) in FAMILIES.items()
+                if sum(printed in user for printed, _, _ in labels.values()) >= 3)
+
+
+def write_archive(folder: Path, files_per_family: int, forms_per_file: int) -> tuple[
+        dict[tuple[str, int], dict[str, Any]], dict[str, dict[str, Any]]]:
+    """An archive of the made-up families (a family's files next to each other), its gold by (file name, form index),
+    and the faithful definition of each family."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gold: dict[tuple[str, int], dict[str, Any]] = {}
+    answers: dict[str, dict[str, Any]] = {}
+    for n in range(files_per_family):
+        for family in FAMILIES:
+            text, records = export(family, forms_per_file, 100 + n)
+            name = f"{family}-{n:02d}.txt"
+            (folder / name).write_text(text, encoding="utf-8")
+            gold.update({(name, i): record for i, record in enumerate(records, start=1)})  # forms count from 1
+            if family not in answers:
+                answers[family] = faithful_answer(family, read_text_export(text.encode("utf-8"))[0][0])
+    return gold, answers
