@@ -281,6 +281,35 @@ INDICATOR_FIELDS: Final[MappingProxyType[str, str]] = MappingProxyType({
 })
 
 
+# -- result words (exports, review page): the English codes stay in their own columns beside these -------------
+SEVERITY_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({"error": "错误", "warning": "警告", "info": "提示"})
+STATUS_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "ok": "通过", "needs_review": "需复核", "partial": "部分读取", "failed": "失败",
+    "queued": "排队中", "running": "处理中", "done": "完成",
+})
+DOCUMENT_STATUS_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType(
+    {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
+)
+# Finding codes (record.md) by a short name a clerk can filter on; the explanations live with the review page.
+FINDING_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "WEIGHT_SUM": "分值合计不符",
+    "SCORE_SUM": "得分合计不符",
+    "SCORE_EXCEEDS_WEIGHT": "得分超过分值",
+    "GRADE_MISMATCH": "等级与总分不符",
+    "FUND_COMPONENTS": "资金构成不平",
+    "EXECUTION_RATE": "执行率计算有误",
+    "BUDGET_SCORE": "预算执行得分有误",
+    "OVER_EXECUTION": "超预算执行",
+    "DEDUCTION_WITHOUT_REASON": "扣分未写原因",
+    "ACHIEVED_BUT_DEDUCTED": "已达标仍扣分",
+    "MISSED_BUT_FULL_SCORE": "未达标却满分",
+    "LEVEL_MISMATCH": "指标层级不符",
+    "LABEL_REPAIRED": "标签已补全",
+    "UNGROUNDED_VALUE": "原件中无此值",
+    "MISSING_FIELD": "缺少必填项",
+    "LOW_CONFIDENCE": "识别不确定",
+})
+
 def vocabulary(kind: VocabKind) -> dict[str, str]:
     """All printed forms of a kind (canonical and generic synonyms) mapped to their canonical value."""
     canonical, synonyms = _TABLES[kind]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -72,16 +73,46 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+MIN_WIDTH, MAX_WIDTH = 6, 50  # column widths in characters: room for a header, no column wider than a screen half
+WIDTH_SAMPLE = 2000  # rows measured for a column's width: enough to see its values, bounded for huge exports
+
+
+def text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK (wide) characters count two; the longest line of several."""
+    return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+                for line in text.split("\n")), default=0)
+
+
+def column_widths(table: Table) -> list[int]:
+    """Each column's width: its header or its widest value in the first rows, within MIN_WIDTH..MAX_WIDTH."""
+    widths = [text_width(h) + 3 for h in table.headers]  # + the filter button beside the header
+    for row in table.rows[:WIDTH_SAMPLE]:
+        for i, value in enumerate(row):
+            if value is not None:
+                shown = format(value, "f") if isinstance(value, Decimal) else str(value)
+                widths[i] = max(widths[i], text_width(shown) + 1)
+    return [min(MAX_WIDTH, max(MIN_WIDTH, w)) for w in widths]
+
+
 def write_xlsx(tables: list[Table], path: Path) -> None:
-    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's')."""
+    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's').
+
+    Each sheet has its header frozen, a filter on every column and widths fitted to what the columns hold.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
+    top = Alignment(vertical="top", wrap_text=True)
     for table in tables:
         sheet = workbook.create_sheet(table.title)
         sheet.freeze_panes = "A2"
+        last = get_column_letter(len(table.headers))
+        sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
+        for i, width in enumerate(column_widths(table), start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
         header = []
         for title in table.headers:
             cell = WriteOnlyCell(sheet, value=title)
@@ -99,6 +130,8 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
                 elif isinstance(value, str):
                     cell = WriteOnlyCell(sheet, value=xlsx_text(value))
                     cell.data_type = "s"  # set after the value: openpyxl types `=…` as a formula, `#N/A` as an error
+                    if "\n" in value:  # several paths or fund rows: shown on their lines, from the top
+                        cell.alignment = top
                     cells.append(cell)
                 else:
                     cells.append(value)
