@@ -29,17 +29,40 @@ out = Console()
 err = Console(stderr=True)
 FAILURES_SHOWN = 200
 
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: EXTRACTOR_DATABASE_URL, "
-                                                             "else SQLite in EXTRACTOR_DATA_DIR)")]
+DbOption = Annotated[str | None, typer.Option("--db", metavar="URL", help=(
+    "database URL, e.g. sqlite:///forms.db or postgresql://user@host/db (default: EXTRACTOR_DATABASE_URL, else "
+    "extractor.db in the data directory: EXTRACTOR_DATA_DIR, else the per-user data directory)"))]
 
 
-def _open(db: str | None, settings: Settings | None = None) -> Repository:
-    from extractor.storage import Repository, database_url
+def show_database(db: str | None, settings: Settings | None = None) -> str:
+    """Say on stderr which database a command uses (password hidden), so a wrong one is seen; returns the URL."""
+    from sqlalchemy.engine import make_url
 
+    from extractor.storage import database_url
+
+    url = database_url(db, settings)
     try:
-        return Repository.open(db, settings)
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: opening it says so
+        shown = url
+    err.print(f"[dim]database: {escape(shown)}[/]", soft_wrap=True, highlight=False)
+    return url
+
+
+def _open(db: str | None, settings: Settings | None = None, must_exist: bool = False) -> Repository:
+    """The repository, or exit 3 when it cannot be opened; with must_exist, exit 2 when there is no database yet
+    (reading commands: a typo in --db must not create an empty database and report nothing)."""
+    from extractor.storage import Repository, database_exists
+
+    url = show_database(db, settings)
+    try:
+        if must_exist and not database_exists(url):
+            err.print("[red]no database there: run `extractor backfill` first, or pass the --db (or "
+                      "EXTRACTOR_DATA_DIR) the back-fill used[/]", soft_wrap=True)
+            raise typer.Exit(2)
+        return Repository.open(url, settings)
     except ExtractorError as exc:
-        err.print(f"[red]cannot open the database {escape(database_url(db))}: {escape(exc.message)}[/]")
+        err.print(f"[red]cannot open the database: {escape(exc.message)}[/]", soft_wrap=True)
         raise typer.Exit(3) from exc
 
 
@@ -145,7 +168,7 @@ def export_cmd(
     if problem is not None:  # before the database is opened or a row read
         err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
         raise typer.Exit(2)
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
         counts = export(repo, export_format, output, FormQuery(year=year, status=status))
     except ExtractorError as exc:
@@ -177,7 +200,7 @@ def db_upgrade(db: DbOption = None) -> None:
 @db_app.command("status")
 def db_status(db: DbOption = None) -> None:
     """Counts of documents and forms, and the latest runs."""
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
         totals = repo.totals()
         out.print(f"documents: {totals.documents} {totals.documents_by_status}; forms: {totals.forms} "
@@ -192,7 +215,7 @@ def db_status(db: DbOption = None) -> None:
 @db_app.command("failures")
 def db_failures(db: DbOption = None, run: Annotated[int | None, typer.Option(help="only this run's")] = None) -> None:
     """Every failed document with its reason (and the run's unstored failures when --run is given)."""
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
         if run is not None:
             info = repo.get_run(run)
