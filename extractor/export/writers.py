@@ -140,13 +140,17 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     workbook.save(path)
 
 
-def write_csv(tables: list[Table], folder: Path) -> list[Path]:
-    """One UTF-8 CSV (BOM for spreadsheets) per table: Decimals as printed, formula-like text behind a `'`."""
+CSV_ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}  # UTF-8 with the BOM by which Excel recognises it
+
+
+def write_csv(tables: list[Table], folder: Path, encoding: str = "utf-8") -> list[Path]:
+    """One CSV per table (UTF-8 with a BOM, or GB18030): Decimals as printed, formula-like text behind a `'`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in tables:
         path = folder / f"{table.name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        # GB18030 encodes every Unicode character, so no value is lost in the local code page either.
+        with path.open("w", encoding=CSV_ENCODINGS[encoding], newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(table.headers)
             for row in table.rows:
@@ -162,7 +166,8 @@ def jsonl_line(item: StoredForm) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
-def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery | None = None) -> dict[str, int]:
+def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery | None = None,
+           encoding: str = "utf-8") -> dict[str, int]:
     """Export the forms matching `query` (and their documents); returns how many rows each table got."""
     query = query or FormQuery()
     if fmt is ExportFormat.JSONL:
@@ -184,5 +189,5 @@ def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery |
     if fmt is ExportFormat.XLSX:
         write_xlsx(tables, output)
     else:
-        write_csv(tables, output)
+        write_csv(tables, output, encoding)
     return {t.name: len(t.rows) for t in tables}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,35 @@ from extractor.settings import MapperName, OcrEngineName, Settings, get_settings
 if TYPE_CHECKING:  # the storage extra is imported only when a storage command runs
     from extractor.runner.backfill import Counts
     from extractor.storage import Repository
+
+class Engine(StrEnum):
+    """Where backfill runs its workers."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+class Format(StrEnum):
+    """What export writes."""
+
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class Status(StrEnum):
+    """The form statuses export can select."""
+
+    OK = "ok"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Encoding(StrEnum):
+    """The CSV encodings: UTF-8 with a BOM (Excel reads it as UTF-8), or GB18030 for old Excel and WPS set-ups."""
+
+    UTF8 = "utf-8"
+    GB18030 = "gb18030"
+
 
 out = Console()
 err = Console(stderr=True)
@@ -72,9 +102,10 @@ def backfill(
         readable=False)],  # an unreadable file is stored as a failure with its reason, not a usage error
     db: DbOption = None,
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default: CPU count)")] = None,
-    mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
-    ocr: Annotated[OcrEngineName | None, typer.Option(help="rapid | tesseract | paddle")] = None,
-    engine: Annotated[str, typer.Option(help="local (process pool) | ray")] = "local",
+    mapper: Annotated[MapperName | None, typer.Option(help="rows to record: rules, an LLM, or rules with the LLM "
+                                                           "for unknown layouts (default: EXTRACTOR_MAPPER, rules)")] = None,
+    ocr: Annotated[OcrEngineName | None, typer.Option(help="OCR engine for scans (default: EXTRACTOR_OCR, rapid)")] = None,
+    engine: Annotated[Engine, typer.Option(help="a local process pool, or a Ray cluster")] = Engine.LOCAL,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray)")] = None,
     timeout: Annotated[float | None, typer.Option(min=0.01, help="seconds per document before its worker is "
                                                                   "killed (default: EXTRACTOR_DOCUMENT_TIMEOUT_S)")] = None,
@@ -86,15 +117,12 @@ def backfill(
     from extractor.ingest.files import discover, path_text
     from extractor.runner.backfill import Backfill, BackfillOptions
 
-    if engine not in ("local", "ray"):
-        err.print(f"[red]unknown engine {engine!r}: use local or ray[/]")
-        raise typer.Exit(2)
     settings = get_settings(mapper=mapper, ocr=ocr)
     files = discover(paths)
     if not files:
         err.print("[red]no input files found[/]")
         raise typer.Exit(2)
-    options = BackfillOptions(engine=engine, address=address, timeout_s=timeout or settings.document_timeout_s,
+    options = BackfillOptions(engine=engine.value, address=address, timeout_s=timeout or settings.document_timeout_s,
                               retry_failed=retry_failed, rehash=rehash,
                               **({"workers": workers} if workers else {}))
     repo = _open(db, settings)
@@ -145,23 +173,19 @@ def backfill(
 
 def export_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="file (xlsx, jsonl) or folder (csv)")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx | csv | jsonl")] = "xlsx",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="XLSX sheets, a folder of CSV files, or JSON "
+                                                               "Lines")] = Format.XLSX,
     db: DbOption = None,
     year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
-    status: Annotated[str | None, typer.Option(help="only forms with this status: ok | needs_review")] = None,
+    status: Annotated[Status | None, typer.Option(help="only forms with this status")] = None,
+    encoding: Annotated[Encoding, typer.Option(help="CSV only: UTF-8 with a BOM, or GB18030 for Excel set-ups "
+                                                    "that read CSV in the local code page")] = Encoding.UTF8,
 ) -> None:
     """Export stored forms, indicators and findings (XLSX sheets with Chinese headers, CSV files, JSON Lines)."""
     from extractor.export import ExportFormat, export
     from extractor.storage import FormQuery
 
-    try:
-        export_format = ExportFormat(fmt)
-    except ValueError:
-        err.print(f"[red]unknown format {fmt!r}: use xlsx, csv or jsonl[/]")
-        raise typer.Exit(2) from None
-    if status is not None and status not in ("ok", "needs_review"):
-        err.print(f"[red]unknown status {status!r}: use ok or needs_review[/]")
-        raise typer.Exit(2)
+    export_format = ExportFormat(fmt.value)
     from extractor.ingest.files import output_problem
 
     problem = output_problem(output, folder=export_format is ExportFormat.CSV)
@@ -170,7 +194,8 @@ def export_cmd(
         raise typer.Exit(2)
     repo = _open(db, must_exist=True)
     try:
-        counts = export(repo, export_format, output, FormQuery(year=year, status=status))
+        counts = export(repo, export_format, output, FormQuery(year=year, status=status.value if status else None),
+                        encoding=encoding.value)
     except ExtractorError as exc:
         err.print(f"[red]export failed: {escape(exc.message)}[/]")
         raise typer.Exit(3) from exc

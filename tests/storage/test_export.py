@@ -219,3 +219,15 @@ def test_csv_neutralises_targets_and_planted_formulas(hostile, tmp_path):
     assert not [c for c in every if c[:1] in ("=", "+", "@", "\t", "\r")]
     forms = list(csv.DictReader((folder / "forms.csv").open(encoding="utf-8-sig", newline="")))
     assert [f["金额单位"] for f in forms] == [f.record.money_unit for f in result.forms]
+
+
+def test_csv_in_gb18030_for_excel_set_ups_that_read_the_local_code_page(filled, seed_result, tmp_path):
+    folder = tmp_path / "gb"
+    result = cli("export", "--db", filled, "-f", "csv", "--encoding", "gb18030", "-o", str(folder))
+    assert result.returncode == 0, result.stderr
+    raw = (folder / "forms.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # really the local code page, not UTF-8 relabelled
+    rows = list(csv.DictReader(raw.decode("gb18030").splitlines()))
+    assert rows[0]["项目名称"] == seed_result.forms[0].record.project_name and rows[0]["状态"] in ("通过", "需复核")
