@@ -146,3 +146,57 @@ def build_tables(forms: Iterable[StoredForm], documents: Iterable[DocumentInfo])
         Table("findings", "检查发现", FINDING_HEADERS, finding_lines),
         Table("documents", "文件", DOCUMENT_HEADERS, [document_row(d) for d in documents]),
     ]
+
+
+# What each column holds, for the 说明 sheet; columns not named here are explained by the rules below it.
+COLUMN_NOTES: dict[str, str] = {
+    "表单ID": "本导出中表单的编号（数据库中的 ID），检查发现、绩效指标按它对应到表单",
+    "文件ID": "来源文件的编号，文件表按它对应",
+    "文件SHA256": "来源文件内容的指纹：内容相同的文件只存一份",
+    "文件路径": "该文件被发现的所有路径，每行一个",
+    "表序号": "表单在文件中的顺序（从 1 开始）",
+    "表样": "读取时认定的表样（版式家族）",
+    "金额单位": "项目资金各金额的单位（万元 或 元），按原表所印",
+    "其他资金行": "四行之外原表另列的资金行，每行一条：行名与各列数字",
+    "指标数": "三级指标的行数",
+    "状态": "通过：检查无错误；需复核：至少一项错误，需要人工对照原件",
+    "状态代码": "状态的英文代码（ok / needs_review 等），便于筛选和程序处理",
+    "错误数": "级别为 错误 的检查发现数",
+    "警告数": "级别为 警告 的检查发现数",
+    "检查发现": "该表的检查发现名称（不含 提示），详见 检查发现 表",
+    "发现代码": "检查发现的英文代码，与 检查发现 名称一一对应",
+    "同表另见": "项目名称、年度、主管部门都相同的其他表单ID：同一张表读了两次（如 PDF 与扫描件），请只取其一",
+    "映射方式": "把表格读成记录的方式：rules（规则）、llm（大模型）、hybrid",
+    "提示词哈希": "使用大模型时提示词的版本指纹",
+    "序号": "在该表单内的顺序",
+    "发现": "检查发现的名称",
+    "代码": "检查发现的英文代码",
+    "级别": "错误：表需复核；警告：请留意；提示：仅供参考",
+    "级别代码": "级别的英文代码（error / warning / info）",
+    "说明": "这条发现的具体内容",
+    "字段": "涉及的栏目，按原表的叫法（一级/二级/三级指标·列名，或 行名·列名）",
+    "字段路径": "涉及栏目在记录中的路径（程序用）",
+    "数据": "检查时算出的数字，每行一项",
+    "类型": "文件的种类：文本导出、PDF、图片等",
+    "页数": "PDF 或扫描件的页数",
+    "错误代码": "文件未能读取时的原因代码",
+    "错误说明": "文件未能读取时的原因",
+    "表单数": "从该文件读出的表单数",
+}
+
+
+def column_note(header: str) -> str:
+    """What a column holds, in words for the 说明 sheet."""
+    if header in COLUMN_NOTES:
+        return COLUMN_NOTES[header]
+    if "·" in header:
+        row, column = header.split("·", 1)
+        return f"原表「{row}」行「{column}」列的数字，单位见 金额单位（执行率、分值、得分无单位）"
+    return f"原表「{header}」栏所印的内容"
+
+
+def column_guide(tables: list[Table]) -> Table:
+    """The 说明 sheet: every column of every table and what it holds."""
+    rows: list[list[Any]] = [[table.title, header, column_note(header)] for table in tables
+                             for header in table.headers]
+    return Table("columns", "说明", ["表", "列", "含义"], rows)

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from extractor.export.tables import Table, build_tables
+from extractor.export.tables import Table, build_tables, column_guide
 from extractor.storage.repository import FormQuery, Repository
 from extractor.storage.views import DocumentInfo, StoredForm
 
@@ -187,7 +187,7 @@ def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery |
         documents = repo.list_documents(limit=None)
     tables = build_tables(forms, documents)
     if fmt is ExportFormat.XLSX:
-        write_xlsx(tables, output)
+        write_xlsx([*tables, column_guide(tables)], output)
     else:
         write_csv(tables, output, encoding)
     return {t.name: len(t.rows) for t in tables}

@@ -128,8 +128,9 @@ def backfill(
     repo = _open(db, settings)
     show = err.is_terminal if progress is None else progress
     columns = (TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] "
-                          "[red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
+               # Forms and documents are counted apart: a document holds many forms, and only documents fail.
+               TextColumn("forms [green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] · "
+                          "documents [red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     try:
         with Progress(*columns, console=err, disable=not show) as bar:

@@ -31,7 +31,7 @@ def test_xlsx_has_a_sheet_per_table_with_chinese_headers_and_numbers_as_numbers(
     result = cli("export", "--db", filled, "--format", "xlsx", "-o", str(out))
     assert result.returncode == 0, result.stderr
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["表单", "绩效指标", "检查发现", "文件"]
+    assert book.sheetnames == ["表单", "绩效指标", "检查发现", "文件", "说明"]
     forms = book["表单"]
     headers = [c.value for c in forms[1]]
     assert headers[:12] == ["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "表样", "年度", "项目名称", "项目编码",
@@ -98,6 +98,17 @@ def test_xlsx_is_made_for_the_clerk_widths_filters_chinese_words_form_labels(fil
     assert all(e in labels for e in expected) and "indicators[" not in labels
     assert any("indicators[" in (r["字段路径"] or "") for r in frows)  # the path itself kept beside
     assert not any((r["数据"] or "").startswith("{") for r in frows)  # figures as lines, not JSON
+
+
+def test_a_sheet_explains_every_column(filled, tmp_path):
+    out = tmp_path / "guide.xlsx"
+    assert cli("export", "--db", filled, "-o", str(out)).returncode == 0
+    book = openpyxl.load_workbook(out)
+    guide = {(t, c): note for t, c, note in book["说明"].iter_rows(min_row=2, values_only=True)}
+    for title in ("表单", "绩效指标", "检查发现", "文件"):
+        for header in (c.value for c in book[title][1]):
+            assert guide.get((title, header)), (title, header)  # every column, with words
+    assert "同一张表" in guide[("表单", "同表另见")] and "金额单位" in guide[("表单", "年度资金总额·全年执行数")]
 
 
 def test_the_same_form_read_twice_is_linked(db_url, seed_result, tmp_path):
