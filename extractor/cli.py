@@ -509,6 +509,7 @@ EXAMPLES: dict[str, str] = {
     "check": "extractor check corrected.json --source 自评表.pdf",
     "backfill": "extractor backfill /archive/2023 /archive/2024 --workers 4",
     "export": "extractor export -o 自评表.xlsx --year 2024 --status needs_review",
+    "report": "extractor report -o 分析/ --year 2024",
     "db upgrade": "extractor db upgrade --db postgresql://extractor@dbhost/forms",
     "db status": "extractor db status",
     "db failures": "extractor db failures --run 3",

@@ -1,4 +1,4 @@
-"""The storage commands: `backfill`, `export` and `db` (upgrade, status, failures); registered by cli.py."""
+"""The storage commands: `backfill`, `export`, `report` and `db` (upgrade, status, failures); registered by cli.py."""
 
 from __future__ import annotations
 
@@ -208,6 +208,44 @@ def export_cmd(
     err.print(f"wrote {output}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
 
 
+def report_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="folder for report.html and the charts (PNG)")],
+    db: DbOption = None,
+    year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
+    status: Annotated[Status | None, typer.Option(help="only forms with this status")] = None,
+) -> None:
+    """Draw what analysts ask first: scores and grades per year and department, frequent findings, execution
+    rate against score (PNG charts and one offline HTML page)."""
+    from extractor.ingest.files import output_problem
+    from extractor.storage import FormQuery
+
+    try:
+        import matplotlib  # noqa: F401 - the eval extra; said plainly when missing
+
+        from extractor.export.report import write_report
+    except ImportError:
+        err.print("[red]the report needs matplotlib: pip install 'perf-form-extractor[eval]'[/]")
+        raise typer.Exit(2) from None
+    problem = output_problem(output, folder=True)
+    if problem is not None:
+        err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
+        raise typer.Exit(2)
+    repo = _open(db, must_exist=True)
+    try:
+        data, written = write_report(repo.iter_forms(FormQuery(year=year, status=status.value if status else None)),
+                                     output)
+    except ExtractorError as exc:
+        err.print(f"[red]report failed: {escape(exc.message)}[/]")
+        raise typer.Exit(3) from exc
+    except OSError as exc:
+        err.print(f"[red]cannot write {output}: {exc.strerror or exc}[/]")
+        raise typer.Exit(3) from exc
+    finally:
+        repo.close()
+    err.print(f"wrote {output / 'report.html'} and {len(written) - 1} chart(s): {len(data.points)} forms",
+              soft_wrap=True)
+
+
 db_app = typer.Typer(help="Database maintenance: migrations, counts, failures.", no_args_is_help=True)
 
 
@@ -262,4 +300,5 @@ def register(app: typer.Typer) -> None:
     """Add backfill, export and db to the `extractor` command."""
     app.command("backfill")(backfill)
     app.command("export")(export_cmd)
+    app.command("report")(report_cmd)
     app.add_typer(db_app, name="db")

@@ -19,7 +19,7 @@ LEAVES = [path for path, _ in command_paths(app)]
 GROUPS = sorted({path.split(" ")[0] for path in LEAVES if " " in path})
 # Python in help: <list[Path]>, <bool>, <str>, {paths}, NoneType, Optional[…]
 PYTHON = re.compile(r"<[a-z][^>]*>|\blist\[|\b(bool|str|int|float|NoneType|Optional|Path|Annotated)\b|\{\w+\}")
-DATABASE_COMMANDS = ["backfill", "export", "db upgrade", "db status", "db failures", "serve", "worker", "export-gold",
+DATABASE_COMMANDS = ["backfill", "export", "report", "db upgrade", "db status", "db failures", "serve", "worker", "export-gold",
                      "user create", "user password", "user disable", "user enable", "token create", "token list",
                      "token revoke"]
 
