@@ -121,6 +121,7 @@ class OutputFormat(StrEnum):
     """How `run` prints its results."""
 
     TABLE = "table"
+    TEXT = "text"
     JSON = "json"
     JSONL = "jsonl"
 
@@ -287,9 +288,17 @@ def _opened(output: Path | None) -> Iterator[TextIO]:
         yield fh
 
 
+PIPED_WIDTH = 1000  # characters a piped table may take: rich tables are as wide as their content, no wider
+
+
 def _writer(fmt: OutputFormat, out: TextIO, to_file: bool, atomic: Any = None) -> ResultWriter:
     if fmt is OutputFormat.TABLE:
-        console = Console(file=out, width=160) if to_file else Console()  # Console(): stdout as it is now
+        if to_file:
+            console = Console(file=out, width=160)
+        elif sys.stdout.isatty():
+            console = Console()  # stdout as it is now: a progress bar may have replaced it to print above itself
+        else:  # piped: no wrapping at 80 columns (it broke codes mid-word); tables take the width they need
+            console = Console(file=out, width=PIPED_WIDTH, no_color=True)
         return TableWriter(out, atomic, console=console)
     return WRITERS[fmt.value](out, atomic)
 
@@ -361,8 +370,9 @@ def run(
     paths: Annotated[list[Path], typer.Argument(
         help="files (text exports, PDFs, images) or folders",
         readable=False)],  # an unreadable file is a failed document with its reason, not a usage error
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, one JSON envelope, or "
-                                                                     "JSON Lines")] = OutputFormat.TABLE,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, a plain line per "
+                                                                     "document (tab-separated), one JSON envelope, "
+                                                                     "or JSON Lines")] = OutputFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
     mapper: Annotated[MapperName | None, typer.Option(help="rows to record: rules, an LLM, or rules with the LLM "
                                                            "for unknown layouts (default: EXTRACTOR_MAPPER, rules)")] = None,
@@ -444,8 +454,9 @@ def _find_source(name: str | None, json_path: Path, explicit: Path | None) -> Pa
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="a result JSON (envelope, document, form), a gold file or a bare record")],
     source: Annotated[Path | None, typer.Option(help="the source document to ground values in (default: the file's `source`)")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, one JSON envelope, or "
-                                                                     "JSON Lines")] = OutputFormat.TABLE,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, a plain line per "
+                                                                     "document (tab-separated), one JSON envelope, "
+                                                                     "or JSON Lines")] = OutputFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Re-run the checker on a record someone edited by hand; values not in the source are rejected."""

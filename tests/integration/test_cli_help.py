@@ -55,7 +55,7 @@ def test_every_command_that_touches_the_database_takes_db(path: str) -> None:
 def test_choices_are_shown_as_choices() -> None:
     export = _help("export")
     assert "[xlsx|csv|jsonl]" in export and "[ok|needs_review]" in export and "[utf-8|gb18030]" in export
-    assert "[local|ray]" in _help("backfill") and "[table|json|jsonl]" in _help("run")
+    assert "[local|ray]" in _help("backfill") and "[table|text|json|jsonl]" in _help("run")
 
 
 def test_help_types_in_words() -> None:
