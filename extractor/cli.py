@@ -526,7 +526,7 @@ EXAMPLES: dict[str, str] = {
     "db failures": "extractor db failures --run 3",
     "serve": "extractor serve --host 0.0.0.0 --port 8000 --workers 2",
     "worker": "extractor worker --drain",
-    "export-gold": "extractor export-gold reviewed-2024/ --user alice",
+    "export-gold": "extractor export-gold -o reviewed-2024/ --user alice",
     "eval": "extractor eval -d seed --ocr rapid --mapper rules,hybrid",
     "user create": "extractor user create clerk",
     "user password": "extractor user password clerk",
@@ -558,7 +558,9 @@ def _add_epilogs() -> None:
     for path, info in command_paths(app):
         example = EXAMPLES.get(path)
         lines = [f"Example: {example}"] if example else []
-        info.epilog = "\n\n".join([*lines, f"Exit codes: {EXIT_CODES}."])
+        info.epilog = "\n\n".join([*lines, f"Exit codes: {EXIT_CODES}.",
+                                    "Logging: -v (the extractor's debug log) or -q (errors only), before or after "
+                                    "the command."])
 
 
 _add_epilogs()

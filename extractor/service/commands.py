@@ -197,7 +197,10 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="the id shown by `
 
 
 def export_gold_cmd(
-    output: Annotated[Path, typer.Argument(help="folder to write the dataset into (manifest.json, gold/)")],
+    folder: Annotated[Path | None, typer.Argument(metavar="[OUTPUT]", help="the folder, as -o gives it (kept for "
+                                                                           "scripts written before -o)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="folder to write the dataset into "
+                                                                       "(manifest.json, gold/)")] = None,
     user: Annotated[str | None, typer.Option("--user", help="only this user's documents")] = None,
     name: Annotated[str, typer.Option(help="the dataset's name in its manifest")] = "reviewed",
     db: DbOption = None,
@@ -206,6 +209,11 @@ def export_gold_cmd(
     from extractor.service.gold import export_gold
     from extractor.service.settings import get_service_settings
 
+    if (folder is None) == (output is None):
+        err.print("[red]name the output folder once: -o FOLDER[/]")
+        raise typer.Exit(2)
+    output = output or folder
+    assert output is not None
     settings = get_service_settings(database_url=db)
     store = _store(db)
     user_id = None

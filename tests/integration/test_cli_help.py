@@ -45,6 +45,7 @@ def test_every_command_shows_an_example_and_the_exit_codes(path: str) -> None:
     text = " ".join(_help(path).split())
     assert f"Example: extractor {path}" in text
     assert "Exit codes: 0 ok" in text and "2 usage" in text and "3 internal error" in text
+    assert "-v" in text and "-q" in text
 
 
 @pytest.mark.parametrize("path", DATABASE_COMMANDS)

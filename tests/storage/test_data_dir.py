@@ -75,3 +75,15 @@ def test_the_service_commands_take_db_too(tmp_path: Path) -> None:
     listed = cli("token", "list", "--db", url, env={**env, "COLUMNS": "200"})
     assert "robot" in listed.stdout and "clerk" in listed.stdout
     assert "robot" not in cli("token", "list", env={**env, "COLUMNS": "200"}).stdout  # the default is another one
+
+
+def test_export_gold_writes_where_o_says_like_every_other_output(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    env = _env(EXTRACTOR_DATA_DIR=str(tmp_path / "data"))
+    assert cli("db", "upgrade", "--db", url, env=env).returncode == 0
+    done = cli("export-gold", "-o", str(tmp_path / "gold"), "--db", url, env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gold" / "manifest.json").is_file()
+    both = cli("export-gold", str(tmp_path / "a"), "-o", str(tmp_path / "b"), "--db", url, env=env)
+    assert both.returncode == 2 and not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert cli("export-gold", "--db", url, env=env).returncode == 2
