@@ -326,7 +326,8 @@ def _version(value: bool) -> None:
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="the extractor's own debugging detail on "
                                                                   "stderr (other libraries stay quiet)")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only errors on stderr")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="the extractor's log: errors only (results, "
+                                                              "summaries and progress are still shown)")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="print the version and exit")] = False,
 ) -> None:
@@ -559,8 +560,8 @@ def _add_epilogs() -> None:
         example = EXAMPLES.get(path)
         lines = [f"Example: {example}"] if example else []
         info.epilog = "\n\n".join([*lines, f"Exit codes: {EXIT_CODES}.",
-                                    "Logging: -v (the extractor's debug log) or -q (errors only), before or after "
-                                    "the command."])
+                                    "Logging: -v (the extractor's debug log) or -q (its log: errors only), before or "
+                                    "after the command."])
 
 
 _add_epilogs()
