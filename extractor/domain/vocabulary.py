@@ -309,6 +309,31 @@ FINDING_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
     "MISSING_FIELD": "缺少必填项",
     "LOW_CONFIDENCE": "识别不确定",
 })
+# Why a document could not be read (errors.py codes and the runner's), for the export's 文件 sheet.
+DOCUMENT_ERROR_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "DOCUMENT_LOAD_ERROR": "文件无法读取",
+    "EMPTY_DOCUMENT": "空文件",
+    "BINARY_CONTENT": "不是文本导出（二进制内容）",
+    "UNKNOWN_ENCODING": "无法识别文字编码",
+    "UNSUPPORTED_FORMAT": "不支持的文件格式",
+    "NO_FORM_FOUND": "文件中没有找到自评表",
+    "UNSUPPORTED_TEMPLATE": "不支持的表样",
+    "ENCRYPTED_DOCUMENT": "文件已加密",
+    "CORRUPT_DOCUMENT": "文件已损坏",
+    "RESOURCE_LIMIT": "超出大小或页数限制",
+    "UNSAFE_DOCUMENT": "文件不安全，已拒绝",
+    "FILE_ACCESS": "无法访问该文件（权限、链接或非普通文件）",
+    "INTERNAL_ERROR": "程序内部错误",
+    "FORMS_FAILED": "部分表单未能读取",
+    "INTERRUPTED": "读取被中断",
+    "TIMEOUT": "读取超时",
+    "WORKER_CRASHED": "读取进程崩溃",
+    "LLM_ERROR": "大模型调用出错",
+    "LLM_UNAVAILABLE": "大模型服务不可用",
+    "LLM_REQUEST_REJECTED": "大模型拒绝了请求",
+    "LLM_INVALID_RESPONSE": "大模型答复无效",
+    "CONFIGURATION_ERROR": "配置错误",
+})
 
 def vocabulary(kind: VocabKind) -> dict[str, str]:
     """All printed forms of a kind (canonical and generic synonyms) mapped to their canonical value."""

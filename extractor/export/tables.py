@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from extractor.domain.vocabulary import (
+    DOCUMENT_ERROR_NAMES,
     DOCUMENT_STATUS_NAMES,
     EVALUATION_FIELDS,
     FIELD_NAMES,
@@ -47,8 +48,8 @@ FORM_HEADERS = (["表单ID", "文件ID", "文件SHA256", "文件路径", "表序
 INDICATOR_HEADERS = ["表单ID", "项目名称", "年度", "序号", *INDICATOR_FIELDS.values()]
 FINDING_HEADERS = ["表单ID", "项目名称", "年度", "序号", "发现", "代码", "级别", "级别代码", "说明", "字段", "字段路径",
                    "数据"]
-DOCUMENT_HEADERS = ["文件ID", "文件SHA256", "文件路径", "类型", "页数", "状态", "状态代码", "错误代码", "错误说明",
-                    "表单数"]
+DOCUMENT_HEADERS = ["文件ID", "文件SHA256", "文件路径", "类型", "页数", "状态", "状态代码", "错误", "错误代码",
+                    "错误说明", "表单数"]
 
 
 def _paths(paths: list[str]) -> str:
@@ -121,7 +122,8 @@ def finding_rows(item: StoredForm) -> list[list[Any]]:
 def document_row(doc: DocumentInfo) -> list[Any]:
     """One line of the documents table."""
     return [doc.id, doc.sha256, _paths(doc.paths), doc.kind, doc.pages, DOCUMENT_STATUS_NAMES.get(doc.status),
-            doc.status, doc.error_code,
+            doc.status, DOCUMENT_ERROR_NAMES.get(doc.error_code, doc.error_code) if doc.error_code else None,
+            doc.error_code,
             (doc.error or {}).get("message"), doc.form_count]
 
 
@@ -179,8 +181,9 @@ COLUMN_NOTES: dict[str, str] = {
     "数据": "检查时算出的数字，每行一项",
     "类型": "文件的种类：文本导出、PDF、图片等",
     "页数": "PDF 或扫描件的页数",
-    "错误代码": "文件未能读取时的原因代码",
-    "错误说明": "文件未能读取时的原因",
+    "错误": "文件未能读取（或未能全部读取）的原因",
+    "错误代码": "原因的英文代码",
+    "错误说明": "原因的详细说明（程序给出的原文，英文）",
     "表单数": "从该文件读出的表单数",
 }
 

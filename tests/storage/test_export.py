@@ -55,6 +55,8 @@ def test_xlsx_has_a_sheet_per_table_with_chinese_headers_and_numbers_as_numbers(
     assert len(findings) == sum(len(f.findings) for f in seed_result.forms)
     documents = list(book["文件"].iter_rows(min_row=2, values_only=True))
     assert sorted(d[6] for d in documents) == ["failed", "ok"] and sorted(d[5] for d in documents) == ["已读取", "未能读取"]
+    failed = next(d for d in documents if d[6] == "failed")
+    assert failed[7:9] == ("无法访问该文件（权限、链接或非普通文件）", "FILE_ACCESS")  # a name, the code beside it
 
 
 def test_xlsx_is_made_for_the_clerk_widths_filters_chinese_words_form_labels(filled, seed_result, tmp_path):

@@ -76,3 +76,18 @@ def test_csv_text_leaves_ordinary_text_alone():
     assert csv_text("巡查员工作经费") == "巡查员工作经费"
     assert csv_text("") == ""
     assert csv_text(" =1") == " =1"
+
+
+def test_every_finding_code_and_document_error_has_a_chinese_name() -> None:
+    from extractor.domain.vocabulary import DOCUMENT_ERROR_NAMES, FINDING_NAMES
+    from extractor.errors import ExtractorError
+    from extractor.records.models import FindingCode
+
+    assert set(FINDING_NAMES) == {c.value for c in FindingCode}
+
+    def codes(cls: type) -> set[str]:
+        return {cls.code, *(c for sub in cls.__subclasses__() for c in codes(sub))}
+
+    not_about_a_document = {"EXTRACTOR_ERROR", "STORAGE_ERROR", "INVALID_RECORD_FILE", "INVALID_TEMPLATE"}
+    assert codes(ExtractorError) - not_about_a_document <= set(DOCUMENT_ERROR_NAMES)
+    assert all(not name.isascii() for name in (*FINDING_NAMES.values(), *DOCUMENT_ERROR_NAMES.values()))
