@@ -50,8 +50,7 @@ _TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH
 
 
 def help_type(label: str) -> str | None:
-    """typer's help type (`<list[Path]>`, `<bool>`, `<int range>`, `<a|b>`) in a user's words: PATH, [a|b], none
-    for a flag."""
+    """typer's help type (`<list[Path]>`, `<bool>`, `<a|b>`) in a user's words: PATH, [a|b], none for a flag."""
     inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label
     if inner.startswith("list[") and inner.endswith("]"):
         inner = inner[len("list["):-1]
@@ -64,10 +63,9 @@ def help_type(label: str) -> str | None:
 
 
 def _plain_help_types() -> None:
-    """Help that shows no Python: typer ≥ 0.2x prints annotations as types (`<list[Path]>`, `<bool>`, `{paths}`).
-
-    Patched on typer's parameter classes because typer has no setting for it; the help test fails if an upgrade
-    brings the Python names back."""
+    """Help that shows no Python: typer ≥ 0.2x prints annotations as types (`<list[Path]>`, `<bool>`, `{paths}`)."""
+    # Patched on typer's parameter classes because typer has no setting for it; the help test fails if an upgrade
+    # brings the Python names back.
     for cls in (TyperArgument, TyperOption):
         original = cls.display_type
 

@@ -80,8 +80,8 @@ def show_database(db: str | None, settings: Settings | None = None) -> str:
 
 
 def _open(db: str | None, settings: Settings | None = None, must_exist: bool = False) -> Repository:
-    """The repository, or exit 3 when it cannot be opened; with must_exist, exit 2 when there is no database yet
-    (reading commands: a typo in --db must not create an empty database and report nothing)."""
+    """The repository, or exit 3 when it cannot be opened; with must_exist, exit 2 when there is no database."""
+    # Reading commands pass must_exist: a typo in --db must not create an empty database and report nothing.
     from extractor.storage import Repository, database_exists
 
     url = show_database(db, settings)
@@ -214,8 +214,7 @@ def report_cmd(
     year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
     status: Annotated[Status | None, typer.Option(help="only forms with this status")] = None,
 ) -> None:
-    """Draw what analysts ask first: scores and grades per year and department, frequent findings, execution
-    rate against score (PNG charts and one offline HTML page)."""
+    """Draw scores and grades per year and department, frequent findings, execution rate vs score (PNG, HTML)."""
     from extractor.ingest.files import output_problem
     from extractor.storage import FormQuery
 

@@ -105,8 +105,8 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def database_exists(url: str) -> bool:
-    """Whether the URL names a database that is there: a SQLite file that exists (checked without creating it);
-    a server's database is there when the server says so on connecting, so a server URL counts as existing."""
+    """Whether the URL names a database that is there: a SQLite file that exists (checked, never created)."""
+    # A server's database is there when the server says so on connecting: a server URL counts as existing.
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return True
