@@ -87,3 +87,9 @@ def test_export_gold_writes_where_o_says_like_every_other_output(tmp_path: Path)
     both = cli("export-gold", str(tmp_path / "a"), "-o", str(tmp_path / "b"), "--db", url, env=env)
     assert both.returncode == 2 and not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     assert cli("export-gold", "--db", url, env=env).returncode == 2
+
+
+def test_the_template_commands_say_which_data_directory_they_use(tmp_path: Path) -> None:
+    listed = cli("templates", "list", env=_env(EXTRACTOR_DATA_DIR=str(tmp_path / "mine"), COLUMNS="200"))
+    assert listed.returncode == 0, listed.stderr
+    assert f"data: {tmp_path / 'mine'}" in listed.stderr
