@@ -105,8 +105,18 @@ def _data_text(data: dict[str, Any] | None) -> str | None:
     """A finding's figures one per line (`key: value`), Decimals as printed: read by people, not parsed."""
     if not data:
         return None
-    return "\n".join(f"{key}: {format(value, 'f') if isinstance(value, Decimal) else value}"
-                     for key, value in data.items())
+    return "\n".join(f"{key}: {_figure(value)}" for key, value in data.items())
+
+
+def _figure(value: Any) -> str:
+    """A value of a finding's data as a person writes it: Decimals as printed, lists joined, no Python repr."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, list | tuple):
+        return "、".join(_figure(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k} {_figure(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
 
 
 def finding_rows(item: StoredForm) -> list[list[Any]]:

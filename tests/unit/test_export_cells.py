@@ -91,3 +91,14 @@ def test_every_finding_code_and_document_error_has_a_chinese_name() -> None:
     not_about_a_document = {"EXTRACTOR_ERROR", "STORAGE_ERROR", "INVALID_RECORD_FILE", "INVALID_TEMPLATE"}
     assert codes(ExtractorError) - not_about_a_document <= set(DOCUMENT_ERROR_NAMES)
     assert all(not name.isascii() for name in (*FINDING_NAMES.values(), *DOCUMENT_ERROR_NAMES.values()))
+
+
+def test_a_findings_figures_read_as_lines_without_python() -> None:
+    from decimal import Decimal
+
+    from extractor.export.tables import _data_text
+
+    text = _data_text({"expected": Decimal("100.0"), "candidates": ["8.00", Decimal("9.5")],
+                       "rows": {"total": Decimal("3.52")}, "note": None})
+    assert text == "expected: 100.0\ncandidates: 8.00、9.5\nrows: total 3.52\nnote: "
+    assert _data_text(None) is None and _data_text({}) is None
