@@ -15,12 +15,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, TextIO, cast
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from extractor import __version__
 from extractor.checking import check
 from extractor.checking.context import context_for
 from extractor.errors import ExtractorError, RecordFileError
@@ -37,8 +40,78 @@ from extractor.records.models import (
 )
 from extractor.settings import MapperName, OcrEngineName, Settings, get_settings
 
-app = typer.Typer(name="extractor", help="财政项目支出绩效自评表 → checked, grounded records.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+EXIT_CODES = "0 ok · 1 a document failed (or a form has an error, for check) · 2 usage · 3 internal error"
+HELP = f"""财政项目支出绩效自评表 → checked, grounded records.
+
+Exit codes: {EXIT_CODES}; 130 interrupted. -v/-q may also follow the command (`extractor run -v …`)."""
+
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "file": "FILE",
+               "directory": "FOLDER", "datetime": "DATETIME"}
+
+
+def help_type(label: str) -> str | None:
+    """typer's help type (`<list[Path]>`, `<bool>`, `<a|b>`) in a user's words: PATH, [a|b], none for a flag."""
+    inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    if inner.startswith("list[") and inner.endswith("]"):
+        inner = inner[len("list["):-1]
+    inner = inner.removesuffix(" range")
+    if inner == "bool":
+        return None
+    if "|" in inner:
+        return f"[{inner}]"
+    return _TYPE_WORDS.get(inner.lower(), inner.upper())
+
+
+def _plain_help_types() -> None:
+    """Help that shows no Python: typer ≥ 0.2x prints annotations as types (`<list[Path]>`, `<bool>`, `{paths}`)."""
+    # Patched on typer's parameter classes because typer has no setting for it; the help test fails if an upgrade
+    # brings the Python names back.
+    for cls in (TyperArgument, TyperOption):
+        original = cls.display_type
+
+        def display_type(self: Any, ctx: click.Context, _original: Any = original) -> Any:
+            return help_type(_original(self, ctx))
+
+        cls.display_type = display_type  # type: ignore[method-assign]
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw if self.metavar is not None else self.display_name_raw.upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 and self.metavar is None else "")
+
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+
+
+_plain_help_types()
+ANYWHERE = {"-v", "--verbose", "-q", "--quiet"}  # the root's options a user may put after the command
+
+
+class Root(TyperGroup):
+    """The `extractor` group: -v/-q are taken wherever they stand, so `extractor run -v` means `extractor -v run`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Move -v/-q (before any `--`) in front of the command, where the root's callback reads them."""
+        end = args.index("--") if "--" in args else len(args)
+        moved = [a for a in args[:end] if a in ANYWHERE]
+        rest = [a for a in args[:end] if a not in ANYWHERE] + args[end:]
+        return super().parse_args(ctx, moved + rest)
+
+
+class App(typer.Typer):
+    """The `extractor` app: an unexpected exception is an internal error, exit 3, not 1 ("a document failed")."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; a crash prints its traceback and exits 3."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception:
+            err.print_exception()
+            err.print("[red]internal error (exit 3): please report it with the traceback above[/]")
+            raise SystemExit(3) from None
+
+
+app = App(name="extractor", cls=Root, help=HELP, no_args_is_help=True, add_completion=False,
+          pretty_exceptions_enable=False)
 err = Console(stderr=True)
 
 
@@ -46,6 +119,7 @@ class OutputFormat(StrEnum):
     """How `run` prints its results."""
 
     TABLE = "table"
+    TEXT = "text"
     JSON = "json"
     JSONL = "jsonl"
 
@@ -212,9 +286,17 @@ def _opened(output: Path | None) -> Iterator[TextIO]:
         yield fh
 
 
+PIPED_WIDTH = 1000  # characters a piped table may take: rich tables are as wide as their content, no wider
+
+
 def _writer(fmt: OutputFormat, out: TextIO, to_file: bool, atomic: Any = None) -> ResultWriter:
     if fmt is OutputFormat.TABLE:
-        console = Console(file=out, width=160) if to_file else Console()  # Console(): stdout as it is now
+        if to_file:
+            console = Console(file=out, width=160)
+        elif sys.stdout.isatty():
+            console = Console()  # stdout as it is now: a progress bar may have replaced it to print above itself
+        else:  # piped: no wrapping at 80 columns (it broke codes mid-word); tables take the width they need
+            console = Console(file=out, width=PIPED_WIDTH, no_color=True)
         return TableWriter(out, atomic, console=console)
     return WRITERS[fmt.value](out, atomic)
 
@@ -232,10 +314,26 @@ def emit(envelope: ResultEnvelope, fmt: OutputFormat, output: Path | None) -> No
         writer.close()
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"extractor {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress and debugging detail")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="the extractor's own debugging detail on "
+                                                                  "stderr (other libraries stay quiet)")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="the extractor's log: errors only (results, "
+                                                              "summaries and progress are still shown)")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
     """Extract, check and store 绩效自评表."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The project's loggers only: -v must not turn on Pillow's PNG-chunk or urllib3's debug lines.
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("extractor").setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.NOTSET)
 
 
 def _extract_into(writer: ResultWriter, files: list[Found], settings: Settings, progress: RunProgress,
@@ -271,10 +369,13 @@ def run(
     paths: Annotated[list[Path], typer.Argument(
         help="files (text exports, PDFs, images) or folders",
         readable=False)],  # an unreadable file is a failed document with its reason, not a usage error
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table | json | jsonl")] = OutputFormat.TABLE,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, a plain line per "
+                                                                     "document (tab-separated), one JSON envelope, "
+                                                                     "or JSON Lines")] = OutputFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
-    mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
-    ocr: Annotated[OcrEngineName | None, typer.Option(help="rapid | tesseract | paddle")] = None,
+    mapper: Annotated[MapperName | None, typer.Option(help="rows to record: rules, an LLM, or rules with the LLM "
+                                                           "for unknown layouts (default: EXTRACTOR_MAPPER, rules)")] = None,
+    ocr: Annotated[OcrEngineName | None, typer.Option(help="OCR engine for scans (default: EXTRACTOR_OCR, rapid)")] = None,
     progress: Annotated[bool | None, typer.Option(help="progress on stderr: files, pages, forms (default: on a "
                                                        "terminal)")] = None,
 ) -> None:
@@ -352,8 +453,10 @@ def _find_source(name: str | None, json_path: Path, explicit: Path | None) -> Pa
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="a result JSON (envelope, document, form), a gold file or a bare record")],
     source: Annotated[Path | None, typer.Option(help="the source document to ground values in (default: the file's `source`)")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="a summary table, a plain line per "
+                                                                     "document (tab-separated), one JSON envelope, "
+                                                                     "or JSON Lines")] = OutputFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Re-run the checker on a record someone edited by hand; values not in the source are rejected."""
     _output_or_exit(output)
@@ -409,6 +512,57 @@ def _register_subsystem_commands() -> None:
 
 
 _register_subsystem_commands()
+
+# One example per command, shown under its help with the exit codes (a test checks every command has one).
+EXAMPLES: dict[str, str] = {
+    "run": "extractor run 自评表/ -o results.jsonl -f jsonl",
+    "check": "extractor check corrected.json --source 自评表.pdf",
+    "backfill": "extractor backfill /archive/2023 /archive/2024 --workers 4",
+    "export": "extractor export -o 自评表.xlsx --year 2024 --status needs_review",
+    "report": "extractor report -o 分析/ --year 2024",
+    "db upgrade": "extractor db upgrade --db postgresql://extractor@dbhost/forms",
+    "db status": "extractor db status",
+    "db failures": "extractor db failures --run 3",
+    "serve": "extractor serve --host 0.0.0.0 --port 8000 --workers 2",
+    "worker": "extractor worker --drain",
+    "export-gold": "extractor export-gold -o reviewed-2024/ --user alice",
+    "eval": "extractor eval -d seed --ocr rapid --mapper rules,hybrid",
+    "user create": "extractor user create clerk",
+    "user password": "extractor user password clerk",
+    "user disable": "extractor user disable clerk",
+    "user enable": "extractor user enable clerk",
+    "token create": "extractor token create uploader --user clerk",
+    "token list": "extractor token list --user clerk",
+    "token revoke": "extractor token revoke 3",
+    "templates list": "extractor templates list",
+    "templates show": "extractor templates show city-2021",
+    "templates induce": "extractor templates induce samples/新版式.pdf",
+    "templates approve": "extractor templates approve candidate-1 --reviewer 王会计",
+    "templates export": "extractor templates export city-2021 -o city-2021.toml",
+    "templates import": "extractor templates import city-2021.toml",
+}
+
+
+def command_paths(typer_app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf command of the app as (`db status`, its CommandInfo)."""
+    for info in typer_app.registered_commands:
+        name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+        yield f"{prefix}{name}", info
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            yield from command_paths(group.typer_instance, f"{prefix}{group.name} ")
+
+
+def _add_epilogs() -> None:
+    for path, info in command_paths(app):
+        example = EXAMPLES.get(path)
+        lines = [f"Example: {example}"] if example else []
+        info.epilog = "\n\n".join([*lines, f"Exit codes: {EXIT_CODES}.",
+                                    "Logging: -v (the extractor's debug log) or -q (its log: errors only), before or "
+                                    "after the command."])
+
+
+_add_epilogs()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

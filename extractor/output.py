@@ -274,4 +274,58 @@ class TableWriter(ResultWriter):
                     f"[yellow]{t.forms - t.forms_ok} needs review[/], [red]{t.failed} document(s) failed[/]")
 
 
-WRITERS: dict[str, type[ResultWriter]] = {"json": JsonWriter, "jsonl": JsonLinesWriter, "table": TableWriter}
+class TextWriter(ResultWriter):
+    """One plain line per document, tab-separated, for grep, cut and logs: no colour, no wrapping, no table.
+
+    `SOURCE<TAB>ok<TAB>10 forms<TAB>7 ok<TAB>3 needs_review<TAB>WEIGHT_SUM SCORE_SUM` (codes of warnings and
+    errors, `-` when none), or `SOURCE<TAB>failed<TAB>CODE<TAB>message` for a document that could not be read.
+    """
+
+    def __init__(self, out: TextIO, atomic: Callable[[], AbstractContextManager[object]] | None = None,
+                 forms_held: int = FORMS_HELD) -> None:
+        super().__init__(out, atomic, forms_held)
+        self._count(reset=True)
+
+    def _count(self, form: FormResult | None = None, reset: bool = False) -> None:
+        # A streamed document's forms are counted, not kept: a huge export stays in bounded memory.
+        if reset:
+            self._forms, self._ok, self._codes = 0, 0, dict[str, None]()
+        if form is not None:
+            self._forms += 1
+            self._ok += form.status.value == "ok"
+            self._codes.update(dict.fromkeys(f.code.value for f in form.findings if f.severity is not Severity.INFO))
+
+    @staticmethod
+    def _flat(text: object) -> str:
+        return " ".join(str(text).split())  # a message's line breaks and tabs would split the line
+
+    def _line(self, result: DocumentResult) -> None:
+        if result.status.value == "failed" and not self._forms:
+            error = result.error or {}
+            fields = [result.source, "failed", str(error.get("code")), self._flat(error.get("message"))]
+        else:
+            fields = [result.source, result.status.value, f"{self._forms} forms", f"{self._ok} ok",
+                      f"{self._forms - self._ok} needs_review", " ".join(self._codes) or "-"]
+            if result.error:
+                fields.append(f"{result.error.get('code')}: {self._flat(result.error.get('message'))}")
+        with self._writing():
+            self.out.write("\t".join(field.replace("\t", " ").replace("\n", " ") for field in fields) + "\n")
+        self._count(reset=True)
+
+    def _whole(self, result: DocumentResult) -> None:
+        for form in result.forms:
+            self._count(form)
+        self._line(result)
+
+    def _open_stream(self, head: DocumentHead) -> None:
+        self._count(reset=True)
+
+    def _stream_form(self, form: FormResult) -> None:
+        self._count(form)
+
+    def _close_stream(self, result: DocumentResult, count: int) -> None:
+        self._line(result)
+
+
+WRITERS: dict[str, type[ResultWriter]] = {"json": JsonWriter, "jsonl": JsonLinesWriter, "table": TableWriter,
+                                          "text": TextWriter}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -35,6 +37,21 @@ class OcrEngineName(StrEnum):
     PADDLE = "paddle"
 
 
+def user_data_dir() -> Path:
+    """The per-user data directory (used when EXTRACTOR_DATA_DIR is unset): platformdirs' user data dir."""
+    try:
+        import platformdirs
+    except ImportError:  # platformdirs' rule for the three platforms, for installs that lack it
+        if sys.platform == "win32":
+            base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Application Support"
+        else:
+            base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return base / "extractor"
+    return Path(platformdirs.user_data_dir("extractor", appauthor=False))
+
+
 class Settings(BaseSettings):
     """All knobs of the extractor; every one has a default that works offline."""
 
@@ -46,7 +63,9 @@ class Settings(BaseSettings):
     tesseract_lang: str = "chi_sim"
     ocr_threads: int = Field(default=0, description="threads for OCR inference; 0 = the machine's cores (at most 4)")
     paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models: det/ and rec/ inside")
-    data_dir: Path = Field(default=Path(".extractor"), description="uploads, caches, the default SQLite file")
+    # Not the working directory: `cd A; extractor backfill`, then `cd B; extractor export` must find the same data.
+    data_dir: Path = Field(default_factory=user_data_dir, description="uploads, caches, the default SQLite file "
+                           "(default: the per-user data directory, e.g. ~/.local/share/extractor)")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
 
     # Limits that keep one bad input from taking the machine down.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,7 @@ def gold() -> list[dict]:
 def clean_record() -> Record:
     """Seed form 7 (社会消防治理): a form with no finding at all, to mutate."""
     return Record.model_validate(load_gold(7)["record"])
+
+
+# The default data directory is the user's own (platformdirs): tests must not write there, nor see what is there.
+os.environ.setdefault("EXTRACTOR_DATA_DIR", tempfile.mkdtemp(prefix="extractor-test-data-"))

@@ -281,6 +281,60 @@ INDICATOR_FIELDS: Final[MappingProxyType[str, str]] = MappingProxyType({
 })
 
 
+# -- result words (exports, review page): the English codes stay in their own columns beside these -------------
+SEVERITY_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({"error": "错误", "warning": "警告", "info": "提示"})
+STATUS_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "ok": "通过", "needs_review": "需复核", "partial": "部分读取", "failed": "失败",
+    "queued": "排队中", "running": "处理中", "done": "完成",
+})
+DOCUMENT_STATUS_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType(
+    {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
+)
+# Finding codes (record.md) by a short name a clerk can filter on; the explanations live with the review page.
+FINDING_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "WEIGHT_SUM": "分值合计不符",
+    "SCORE_SUM": "得分合计不符",
+    "SCORE_EXCEEDS_WEIGHT": "得分超过分值",
+    "GRADE_MISMATCH": "等级与总分不符",
+    "FUND_COMPONENTS": "资金构成不平",
+    "EXECUTION_RATE": "执行率计算有误",
+    "BUDGET_SCORE": "预算执行得分有误",
+    "OVER_EXECUTION": "超预算执行",
+    "DEDUCTION_WITHOUT_REASON": "扣分未写原因",
+    "ACHIEVED_BUT_DEDUCTED": "已达标仍扣分",
+    "MISSED_BUT_FULL_SCORE": "未达标却满分",
+    "LEVEL_MISMATCH": "指标层级不符",
+    "LABEL_REPAIRED": "标签已补全",
+    "UNGROUNDED_VALUE": "原件中无此值",
+    "MISSING_FIELD": "缺少必填项",
+    "LOW_CONFIDENCE": "识别不确定",
+})
+# Why a document could not be read (errors.py codes and the runner's), for the export's 文件 sheet.
+DOCUMENT_ERROR_NAMES: Final[MappingProxyType[str, str]] = MappingProxyType({
+    "DOCUMENT_LOAD_ERROR": "文件无法读取",
+    "EMPTY_DOCUMENT": "空文件",
+    "BINARY_CONTENT": "不是文本导出（二进制内容）",
+    "UNKNOWN_ENCODING": "无法识别文字编码",
+    "UNSUPPORTED_FORMAT": "不支持的文件格式",
+    "NO_FORM_FOUND": "文件中没有找到自评表",
+    "UNSUPPORTED_TEMPLATE": "不支持的表样",
+    "ENCRYPTED_DOCUMENT": "文件已加密",
+    "CORRUPT_DOCUMENT": "文件已损坏",
+    "RESOURCE_LIMIT": "超出大小或页数限制",
+    "UNSAFE_DOCUMENT": "文件不安全，已拒绝",
+    "FILE_ACCESS": "无法访问该文件（权限、链接或非普通文件）",
+    "INTERNAL_ERROR": "程序内部错误",
+    "FORMS_FAILED": "部分表单未能读取",
+    "INTERRUPTED": "读取被中断",
+    "TIMEOUT": "读取超时",
+    "WORKER_CRASHED": "读取进程崩溃",
+    "LLM_ERROR": "大模型调用出错",
+    "LLM_UNAVAILABLE": "大模型服务不可用",
+    "LLM_REQUEST_REJECTED": "大模型拒绝了请求",
+    "LLM_INVALID_RESPONSE": "大模型答复无效",
+    "CONFIGURATION_ERROR": "配置错误",
+})
+
 def vocabulary(kind: VocabKind) -> dict[str, str]:
     """All printed forms of a kind (canonical and generic synonyms) mapped to their canonical value."""
     canonical, synonyms = _TABLES[kind]

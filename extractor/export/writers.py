@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from extractor.export.tables import Table, build_tables
+from extractor.export.tables import Table, build_tables, column_guide
 from extractor.storage.repository import FormQuery, Repository
 from extractor.storage.views import DocumentInfo, StoredForm
 
@@ -72,16 +73,46 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+MIN_WIDTH, MAX_WIDTH = 6, 50  # column widths in characters: room for a header, no column wider than a screen half
+WIDTH_SAMPLE = 2000  # rows measured for a column's width: enough to see its values, bounded for huge exports
+
+
+def text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK (wide) characters count two; the longest line of several."""
+    return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+                for line in text.split("\n")), default=0)
+
+
+def column_widths(table: Table) -> list[int]:
+    """Each column's width: its header or its widest value in the first rows, within MIN_WIDTH..MAX_WIDTH."""
+    widths = [text_width(h) + 3 for h in table.headers]  # + the filter button beside the header
+    for row in table.rows[:WIDTH_SAMPLE]:
+        for i, value in enumerate(row):
+            if value is not None:
+                shown = format(value, "f") if isinstance(value, Decimal) else str(value)
+                widths[i] = max(widths[i], text_width(shown) + 1)
+    return [min(MAX_WIDTH, max(MIN_WIDTH, w)) for w in widths]
+
+
 def write_xlsx(tables: list[Table], path: Path) -> None:
-    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's')."""
+    """One sheet per table: Decimals numeric with their printed precision, every string a string cell (type 's').
+
+    Each sheet has its header frozen, a filter on every column and widths fitted to what the columns hold.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
+    top = Alignment(vertical="top", wrap_text=True)
     for table in tables:
         sheet = workbook.create_sheet(table.title)
         sheet.freeze_panes = "A2"
+        last = get_column_letter(len(table.headers))
+        sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
+        for i, width in enumerate(column_widths(table), start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
         header = []
         for title in table.headers:
             cell = WriteOnlyCell(sheet, value=title)
@@ -99,6 +130,8 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
                 elif isinstance(value, str):
                     cell = WriteOnlyCell(sheet, value=xlsx_text(value))
                     cell.data_type = "s"  # set after the value: openpyxl types `=…` as a formula, `#N/A` as an error
+                    if "\n" in value:  # several paths or fund rows: shown on their lines, from the top
+                        cell.alignment = top
                     cells.append(cell)
                 else:
                     cells.append(value)
@@ -107,13 +140,17 @@ def write_xlsx(tables: list[Table], path: Path) -> None:
     workbook.save(path)
 
 
-def write_csv(tables: list[Table], folder: Path) -> list[Path]:
-    """One UTF-8 CSV (BOM for spreadsheets) per table: Decimals as printed, formula-like text behind a `'`."""
+CSV_ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}  # UTF-8 with the BOM by which Excel recognises it
+
+
+def write_csv(tables: list[Table], folder: Path, encoding: str = "utf-8") -> list[Path]:
+    """One CSV per table (UTF-8 with a BOM, or GB18030): Decimals as printed, formula-like text behind a `'`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in tables:
         path = folder / f"{table.name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        # GB18030 encodes every Unicode character, so no value is lost in the local code page either.
+        with path.open("w", encoding=CSV_ENCODINGS[encoding], newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(table.headers)
             for row in table.rows:
@@ -129,7 +166,8 @@ def jsonl_line(item: StoredForm) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
-def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery | None = None) -> dict[str, int]:
+def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery | None = None,
+           encoding: str = "utf-8") -> dict[str, int]:
     """Export the forms matching `query` (and their documents); returns how many rows each table got."""
     query = query or FormQuery()
     if fmt is ExportFormat.JSONL:
@@ -149,7 +187,7 @@ def export(repo: Repository, fmt: ExportFormat, output: Path, query: FormQuery |
         documents = repo.list_documents(limit=None)
     tables = build_tables(forms, documents)
     if fmt is ExportFormat.XLSX:
-        write_xlsx(tables, output)
+        write_xlsx([*tables, column_guide(tables)], output)
     else:
-        write_csv(tables, output)
+        write_csv(tables, output, encoding)
     return {t.name: len(t.rows) for t in tables}

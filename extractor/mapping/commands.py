@@ -26,7 +26,10 @@ err = Console(stderr=True)
 
 
 def _store() -> TemplateStore:
-    return TemplateStore(get_settings().data_dir)
+    data_dir = get_settings().data_dir
+    # Said every time: the families a user induced live in the data directory, not where the command runs.
+    err.print(f"[dim]data: {escape(str(data_dir))}[/]", soft_wrap=True, highlight=False)
+    return TemplateStore(data_dir)
 
 
 @templates.command("list")

@@ -1,7 +1,8 @@
-"""The storage commands: `backfill`, `export` and `db` (upgrade, status, failures); registered by cli.py."""
+"""The storage commands: `backfill`, `export`, `report` and `db` (upgrade, status, failures); registered by cli.py."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,21 +26,73 @@ if TYPE_CHECKING:  # the storage extra is imported only when a storage command r
     from extractor.runner.backfill import Counts
     from extractor.storage import Repository
 
+class Engine(StrEnum):
+    """Where backfill runs its workers."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+class Format(StrEnum):
+    """What export writes."""
+
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class Status(StrEnum):
+    """The form statuses export can select."""
+
+    OK = "ok"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Encoding(StrEnum):
+    """The CSV encodings: UTF-8 with a BOM (Excel reads it as UTF-8), or GB18030 for old Excel and WPS set-ups."""
+
+    UTF8 = "utf-8"
+    GB18030 = "gb18030"
+
+
 out = Console()
 err = Console(stderr=True)
 FAILURES_SHOWN = 200
 
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: EXTRACTOR_DATABASE_URL, "
-                                                             "else SQLite in EXTRACTOR_DATA_DIR)")]
+DbOption = Annotated[str | None, typer.Option("--db", metavar="URL", help=(
+    "database URL, e.g. sqlite:///forms.db or postgresql://user@host/db (default: EXTRACTOR_DATABASE_URL, else "
+    "extractor.db in the data directory: EXTRACTOR_DATA_DIR, else the per-user data directory)"))]
 
 
-def _open(db: str | None, settings: Settings | None = None) -> Repository:
-    from extractor.storage import Repository, database_url
+def show_database(db: str | None, settings: Settings | None = None) -> str:
+    """Say on stderr which database a command uses (password hidden), so a wrong one is seen; returns the URL."""
+    from sqlalchemy.engine import make_url
 
+    from extractor.storage import database_url
+
+    url = database_url(db, settings)
     try:
-        return Repository.open(db, settings)
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: opening it says so
+        shown = url
+    err.print(f"[dim]database: {escape(shown)}[/]", soft_wrap=True, highlight=False)
+    return url
+
+
+def _open(db: str | None, settings: Settings | None = None, must_exist: bool = False) -> Repository:
+    """The repository, or exit 3 when it cannot be opened; with must_exist, exit 2 when there is no database."""
+    # Reading commands pass must_exist: a typo in --db must not create an empty database and report nothing.
+    from extractor.storage import Repository, database_exists
+
+    url = show_database(db, settings)
+    try:
+        if must_exist and not database_exists(url):
+            err.print("[red]no database there: run `extractor backfill` first, or pass the --db (or "
+                      "EXTRACTOR_DATA_DIR) the back-fill used[/]", soft_wrap=True)
+            raise typer.Exit(2)
+        return Repository.open(url, settings)
     except ExtractorError as exc:
-        err.print(f"[red]cannot open the database {escape(database_url(db))}: {escape(exc.message)}[/]")
+        err.print(f"[red]cannot open the database: {escape(exc.message)}[/]", soft_wrap=True)
         raise typer.Exit(3) from exc
 
 
@@ -49,9 +102,10 @@ def backfill(
         readable=False)],  # an unreadable file is stored as a failure with its reason, not a usage error
     db: DbOption = None,
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default: CPU count)")] = None,
-    mapper: Annotated[MapperName | None, typer.Option(help="rules | llm | hybrid")] = None,
-    ocr: Annotated[OcrEngineName | None, typer.Option(help="rapid | tesseract | paddle")] = None,
-    engine: Annotated[str, typer.Option(help="local (process pool) | ray")] = "local",
+    mapper: Annotated[MapperName | None, typer.Option(help="rows to record: rules, an LLM, or rules with the LLM "
+                                                           "for unknown layouts (default: EXTRACTOR_MAPPER, rules)")] = None,
+    ocr: Annotated[OcrEngineName | None, typer.Option(help="OCR engine for scans (default: EXTRACTOR_OCR, rapid)")] = None,
+    engine: Annotated[Engine, typer.Option(help="a local process pool, or a Ray cluster")] = Engine.LOCAL,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray)")] = None,
     timeout: Annotated[float | None, typer.Option(min=0.01, help="seconds per document before its worker is "
                                                                   "killed (default: EXTRACTOR_DOCUMENT_TIMEOUT_S)")] = None,
@@ -72,22 +126,20 @@ def backfill(
     from extractor.ingest.files import discover, path_text
     from extractor.runner.backfill import Backfill, BackfillOptions
 
-    if engine not in ("local", "ray"):
-        err.print(f"[red]unknown engine {engine!r}: use local or ray[/]")
-        raise typer.Exit(2)
     settings = get_settings(mapper=mapper, ocr=ocr, trust_induced=trust_induced)
     files = discover(paths)
     if not files:
         err.print("[red]no input files found[/]")
         raise typer.Exit(2)
-    options = BackfillOptions(engine=engine, address=address, timeout_s=timeout or settings.document_timeout_s,
+    options = BackfillOptions(engine=engine.value, address=address, timeout_s=timeout or settings.document_timeout_s,
                               retry_failed=retry_failed, rehash=rehash, reread_awaiting=reread_awaiting,
                               **({"workers": workers} if workers else {}))
     repo = _open(db, settings)
     show = err.is_terminal if progress is None else progress
     columns = (TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("[green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] "
-                          "[red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
+               # Forms and documents are counted apart: a document holds many forms, and only documents fail.
+               TextColumn("forms [green]{task.fields[ok]} ok[/] [yellow]{task.fields[review]} review[/] · "
+                          "documents [red]{task.fields[failed]} failed[/] [dim]{task.fields[skipped]} skipped[/]"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     try:
         with Progress(*columns, console=err, disable=not show) as bar:
@@ -134,32 +186,29 @@ def backfill(
 
 def export_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="file (xlsx, jsonl) or folder (csv)")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx | csv | jsonl")] = "xlsx",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="XLSX sheets, a folder of CSV files, or JSON "
+                                                               "Lines")] = Format.XLSX,
     db: DbOption = None,
     year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
-    status: Annotated[str | None, typer.Option(help="only forms with this status: ok | needs_review")] = None,
+    status: Annotated[Status | None, typer.Option(help="only forms with this status")] = None,
+    encoding: Annotated[Encoding, typer.Option(help="CSV only: UTF-8 with a BOM, or GB18030 for Excel set-ups "
+                                                    "that read CSV in the local code page")] = Encoding.UTF8,
 ) -> None:
     """Export stored forms, indicators and findings (XLSX sheets with Chinese headers, CSV files, JSON Lines)."""
     from extractor.export import ExportFormat, export
     from extractor.storage import FormQuery
 
-    try:
-        export_format = ExportFormat(fmt)
-    except ValueError:
-        err.print(f"[red]unknown format {fmt!r}: use xlsx, csv or jsonl[/]")
-        raise typer.Exit(2) from None
-    if status is not None and status not in ("ok", "needs_review"):
-        err.print(f"[red]unknown status {status!r}: use ok or needs_review[/]")
-        raise typer.Exit(2)
+    export_format = ExportFormat(fmt.value)
     from extractor.ingest.files import output_problem
 
     problem = output_problem(output, folder=export_format is ExportFormat.CSV)
     if problem is not None:  # before the database is opened or a row read
         err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
         raise typer.Exit(2)
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
-        counts = export(repo, export_format, output, FormQuery(year=year, status=status))
+        counts = export(repo, export_format, output, FormQuery(year=year, status=status.value if status else None),
+                        encoding=encoding.value)
     except ExtractorError as exc:
         err.print(f"[red]export failed: {escape(exc.message)}[/]")
         raise typer.Exit(3) from exc
@@ -169,6 +218,43 @@ def export_cmd(
     finally:
         repo.close()
     err.print(f"wrote {output}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
+def report_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="folder for report.html and the charts (PNG)")],
+    db: DbOption = None,
+    year: Annotated[int | None, typer.Option(help="only forms of this year")] = None,
+    status: Annotated[Status | None, typer.Option(help="only forms with this status")] = None,
+) -> None:
+    """Draw scores and grades per year and department, frequent findings, execution rate vs score (PNG, HTML)."""
+    from extractor.ingest.files import output_problem
+    from extractor.storage import FormQuery
+
+    try:
+        import matplotlib  # noqa: F401 - the eval extra; said plainly when missing
+
+        from extractor.export.report import write_report
+    except ImportError:
+        err.print("[red]the report needs matplotlib: pip install 'perf-form-extractor[eval]'[/]")
+        raise typer.Exit(2) from None
+    problem = output_problem(output, folder=True)
+    if problem is not None:
+        err.print(f"[red]cannot write the output: {escape(problem)}[/]", soft_wrap=True)
+        raise typer.Exit(2)
+    repo = _open(db, must_exist=True)
+    try:
+        data, written = write_report(repo.iter_forms(FormQuery(year=year, status=status.value if status else None)),
+                                     output)
+    except ExtractorError as exc:
+        err.print(f"[red]report failed: {escape(exc.message)}[/]")
+        raise typer.Exit(3) from exc
+    except OSError as exc:
+        err.print(f"[red]cannot write {output}: {exc.strerror or exc}[/]")
+        raise typer.Exit(3) from exc
+    finally:
+        repo.close()
+    err.print(f"wrote {output / 'report.html'} and {len(written) - 1} chart(s): {len(data.points)} forms",
+              soft_wrap=True)
 
 
 db_app = typer.Typer(help="Database maintenance: migrations, counts, failures.", no_args_is_help=True)
@@ -189,7 +275,7 @@ def db_upgrade(db: DbOption = None) -> None:
 @db_app.command("status")
 def db_status(db: DbOption = None) -> None:
     """Counts of documents and forms, and the latest runs."""
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
         totals = repo.totals()
         out.print(f"documents: {totals.documents} {totals.documents_by_status}; forms: {totals.forms} "
@@ -204,7 +290,7 @@ def db_status(db: DbOption = None) -> None:
 @db_app.command("failures")
 def db_failures(db: DbOption = None, run: Annotated[int | None, typer.Option(help="only this run's")] = None) -> None:
     """Every failed document with its reason (and the run's unstored failures when --run is given)."""
-    repo = _open(db)
+    repo = _open(db, must_exist=True)
     try:
         if run is not None:
             info = repo.get_run(run)
@@ -225,4 +311,5 @@ def register(app: typer.Typer) -> None:
     """Add backfill, export and db to the `extractor` command."""
     app.command("backfill")(backfill)
     app.command("export")(export_cmd)
+    app.command("report")(report_cmd)
     app.add_typer(db_app, name="db")

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from extractor.export.tables import build_tables
+from extractor.export.tables import build_tables, column_guide
 from extractor.export.writers import ExportFormat, jsonl_line, write_csv, write_xlsx
 from extractor.mapping import RulesMapper
 from extractor.pipeline import Timer, process_form
@@ -159,7 +159,7 @@ def export_file(store: ServiceStore, user: UserInfo, fmt: ExportFormat, document
     tables = build_tables(forms, [d for d in documents if any(f.document_id == d.id for f in forms)])
     if fmt is ExportFormat.XLSX:
         path = folder / "forms.xlsx"
-        write_xlsx(tables, path)
+        write_xlsx([*tables, column_guide(tables)], path)
         return path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     csv_dir = folder / "csv"
     write_csv(tables, csv_dir)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from extractor.errors import ExtractorError
+from extractor.runner.commands import DbOption, show_database
 
 err = Console(stderr=True)
 out = Console()
@@ -24,12 +25,14 @@ user_app = typer.Typer(help="Users of the review page (passwords are stored as A
 token_app = typer.Typer(help="API tokens (shown once, stored as SHA-256).", no_args_is_help=True)
 
 
-def _store():  # noqa: ANN202 - a local import keeps `extractor --help` fast
+def _store(db: str | None):  # noqa: ANN202 - a local import keeps `extractor --help` fast
     from extractor.service.settings import get_service_settings
     from extractor.service.store import ServiceStore
     from extractor.storage.repository import Repository
 
-    return ServiceStore(Repository.open(settings=get_service_settings()))
+    settings = get_service_settings(database_url=db)
+    show_database(db, settings)
+    return ServiceStore(Repository.open(settings=settings))
 
 
 def _fail(exc: ExtractorError) -> typer.Exit:
@@ -43,6 +46,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="job-worker processes (0: only accept uploads; run `extractor "
                                                   "worker` elsewhere)", min=0, max=64)] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    db: DbOption = None,
 ) -> None:
     """Run the upload API and the review page (FastAPI + uvicorn) with N job workers."""
     import uvicorn
@@ -52,7 +56,8 @@ def serve(
 
     os.umask(0o077)  # the database, uploads, caches and exports are personal data: owner only
     faulthandler.enable()  # a fatal signal (SIGBUS from a memory-mapped -shm file) leaves a traceback
-    settings = get_service_settings()
+    settings = get_service_settings(database_url=db)
+    show_database(db, settings)
     try:
         app = create_app(settings, workers=workers)
     except ExtractorError as exc:
@@ -63,6 +68,7 @@ def serve(
 
 def worker(
     drain: Annotated[bool, typer.Option("--drain", help="process what is queued, then exit")] = False,
+    db: DbOption = None,
 ) -> None:
     """Run one job worker against the configured database (until SIGTERM/Ctrl+C, or until idle with --drain)."""
     from extractor.service.settings import get_service_settings
@@ -71,7 +77,8 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
     os.umask(0o077)
     faulthandler.enable()
-    settings = get_service_settings()
+    settings = get_service_settings(database_url=db)
+    show_database(db, settings)
     job_worker = Worker(settings, hard_timeout=True)
     if drain:
         count = job_worker.drain()
@@ -98,6 +105,7 @@ def user_create(
     username: Annotated[str, typer.Argument(help="login name")],
     password: Annotated[str | None, typer.Option(help="password (prompted when omitted; or "
                                                       "EXTRACTOR_NEW_PASSWORD)", envvar="EXTRACTOR_NEW_PASSWORD")] = None,
+    db: DbOption = None,
 ) -> None:
     """Create a user of the review page."""
     if password is None:
@@ -106,7 +114,7 @@ def user_create(
         err.print("[red]a password needs at least 8 characters[/]")
         raise typer.Exit(2)
     try:
-        user = _store().create_user(username, password)
+        user = _store(db).create_user(username, password)
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"created user {user.username} (id {user.id})")
@@ -116,6 +124,7 @@ def user_create(
 def user_password(
     username: Annotated[str, typer.Argument()],
     password: Annotated[str | None, typer.Option(envvar="EXTRACTOR_NEW_PASSWORD")] = None,
+    db: DbOption = None,
 ) -> None:
     """Set a user's password (every login session of the user ends)."""
     if password is None:
@@ -124,27 +133,27 @@ def user_password(
         err.print("[red]a password needs at least 8 characters[/]")
         raise typer.Exit(2)
     try:
-        _store().set_password(username, password)
+        _store(db).set_password(username, password)
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"password of {username} changed")
 
 
 @user_app.command("disable")
-def user_disable(username: Annotated[str, typer.Argument()]) -> None:
+def user_disable(username: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
     """Disable a user: their sessions end now, their API tokens and logins are refused (their data is kept)."""
     try:
-        ended = _store().set_disabled(username, True)
+        ended = _store(db).set_disabled(username, True)
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"user {username} disabled; {ended} session(s) ended")
 
 
 @user_app.command("enable")
-def user_enable(username: Annotated[str, typer.Argument()]) -> None:
+def user_enable(username: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
     """Enable a disabled user again (they log in anew; their tokens work again unless revoked)."""
     try:
-        _store().set_disabled(username, False)
+        _store(db).set_disabled(username, False)
     except ExtractorError as exc:
         raise _fail(exc) from exc
     out.print(f"user {username} enabled")
@@ -154,10 +163,11 @@ def user_enable(username: Annotated[str, typer.Argument()]) -> None:
 def token_create(
     name: Annotated[str, typer.Argument(help="what the token is for; also its owner's name unless --user")],
     user: Annotated[str | None, typer.Option("--user", help="an existing user to own the token")] = None,
+    db: DbOption = None,
 ) -> None:
     """Create an API token and print it (once: only its hash is kept)."""
     try:
-        token, info = _store().create_token(name, username=user)
+        token, info = _store(db).create_token(name, username=user)
     except ExtractorError as exc:
         raise _fail(exc) from exc
     err.print(f"token {info.id} '{info.name}' for user {info.username}; keep it, it is not shown again:")
@@ -165,10 +175,11 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str | None, typer.Option("--user")] = None) -> None:
+def token_list(user: Annotated[str | None, typer.Option("--user", help="only this user's tokens")] = None,
+               db: DbOption = None) -> None:
     """List tokens (never the tokens themselves)."""
     table = Table("id", "name", "user", "prefix", "created", "last used", "revoked")
-    for t in _store().list_tokens(user):
+    for t in _store(db).list_tokens(user):
         table.add_row(str(t.id), t.name, t.username, t.prefix + "…", f"{t.created_at:%Y-%m-%d %H:%M}",
                       f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "—",
                       f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
@@ -176,25 +187,35 @@ def token_list(user: Annotated[str | None, typer.Option("--user")] = None) -> No
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="the id shown by `token list`")]) -> None:
+def token_revoke(token_id: Annotated[int, typer.Argument(help="the id shown by `token list`")],
+                 db: DbOption = None) -> None:
     """Revoke a token."""
-    if not _store().revoke_token(token_id):
+    if not _store(db).revoke_token(token_id):
         err.print(f"[red]no live token {token_id}[/]")
         raise typer.Exit(1)
     out.print(f"token {token_id} revoked")
 
 
 def export_gold_cmd(
-    output: Annotated[Path, typer.Argument(help="folder to write the dataset into (manifest.json, gold/)")],
+    folder: Annotated[Path | None, typer.Argument(metavar="[OUTPUT]", help="the folder, as -o gives it (kept for "
+                                                                           "scripts written before -o)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="folder to write the dataset into "
+                                                                       "(manifest.json, gold/)")] = None,
     user: Annotated[str | None, typer.Option("--user", help="only this user's documents")] = None,
     name: Annotated[str, typer.Option(help="the dataset's name in its manifest")] = "reviewed",
+    db: DbOption = None,
 ) -> None:
     """Write approved forms as an evaluation dataset (perf-form-dataset/1) for `extractor eval`."""
     from extractor.service.gold import export_gold
     from extractor.service.settings import get_service_settings
 
-    settings = get_service_settings()
-    store = _store()
+    if (folder is None) == (output is None):
+        err.print("[red]name the output folder once: -o FOLDER[/]")
+        raise typer.Exit(2)
+    output = output or folder
+    assert output is not None
+    settings = get_service_settings(database_url=db)
+    store = _store(db)
     user_id = None
     if user is not None:
         info = store.get_user(username=user)

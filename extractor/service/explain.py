@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from extractor.domain.vocabulary import field_name
+from extractor.domain.vocabulary import DOCUMENT_STATUS_NAMES, SEVERITY_NAMES, STATUS_NAMES, field_name
+
+__all__ = ["DOCUMENT_STATUS_NAMES", "EXPLANATIONS", "SEVERITY_NAMES", "STATUS_NAMES", "explain", "field_label"]
 from extractor.records.models import FindingCode
 
 EXPLANATIONS: dict[FindingCode, str] = {
@@ -24,10 +26,6 @@ EXPLANATIONS: dict[FindingCode, str] = {
     FindingCode.LOW_CONFIDENCE: "这个值识别得不够确定（识别置信度低、两次识别不一致或字形不符合该栏的格式）。请对照原件确认或从候选中选择。",
 }
 
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
-STATUS_NAMES = {"ok": "通过", "needs_review": "需复核", "partial": "部分读取", "failed": "失败",
-                "queued": "排队中", "running": "处理中", "done": "完成"}
-DOCUMENT_STATUS_NAMES = {"ok": "已读取", "partial": "部分读取", "failed": "未能读取"}
 
 
 

@@ -5,7 +5,7 @@
         for form in repo.list_forms(FormQuery(year=2024, status="needs_review")): ...
 """
 
-from extractor.storage.database import database_url, open_engine, upgrade
+from extractor.storage.database import database_exists, database_url, open_engine, upgrade
 from extractor.storage.errors import StorageError
 from extractor.storage.repository import FormQuery, Repository
 from extractor.storage.views import (
@@ -19,4 +19,4 @@ from extractor.storage.views import (
 )
 
 __all__ = ["CorrectionInfo", "DocumentInfo", "FormQuery", "FormSummary", "PathSeen", "Repository", "RunInfo",
-           "StorageError", "StoredForm", "Totals", "database_url", "open_engine", "upgrade"]
+           "StorageError", "StoredForm", "Totals", "database_exists", "database_url", "open_engine", "upgrade"]

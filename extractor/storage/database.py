@@ -104,6 +104,18 @@ def schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def database_exists(url: str) -> bool:
+    """Whether the URL names a database that is there: a SQLite file that exists (checked, never created)."""
+    # A server's database is there when the server says so on connecting: a server URL counts as existing.
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return True
+    return Path(database).expanduser().is_file()
+
+
 def head_revision() -> str:
     """The newest migration shipped with this package."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()

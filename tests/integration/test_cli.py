@@ -121,3 +121,22 @@ def test_console_script_is_installed(seed_export):
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["documents"][0]["forms"]) == 10
+
+
+def test_piped_table_does_not_wrap_codes_and_text_is_one_line_per_document(seed_export, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    exe = shutil.which("extractor", path=os.path.dirname(sys.executable))
+    assert exe is not None
+    piped = subprocess.run([exe, "run", str(seed_export)], capture_output=True, text=True, timeout=120, check=False,
+                           env={**os.environ, "COLUMNS": "80"})
+    assert piped.returncode == 0, piped.stderr
+    assert "ACHIEVED_BUT_DEDUCTED" in piped.stdout and "\x1b[" not in piped.stdout  # whole codes, no colour codes
+    result = runner.invoke(app, ["run", str(seed_export), str(empty), "--format", "text"])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    ok, failed = (line.split("\t") for line in lines)
+    assert ok[:5] == [str(seed_export), "ok", "10 forms", "7 ok", "3 needs_review"]
+    assert {"WEIGHT_SUM", "SCORE_SUM", "FUND_COMPONENTS"} <= set(ok[5].split())
+    assert failed[:3] == [str(empty), "failed", "EMPTY_DOCUMENT"] and len(failed) == 4

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from extractor import extract_bytes
 from extractor.records.models import FormResult
@@ -30,7 +31,7 @@ def test_xlsx_has_a_sheet_per_table_with_chinese_headers_and_numbers_as_numbers(
     result = cli("export", "--db", filled, "--format", "xlsx", "-o", str(out))
     assert result.returncode == 0, result.stderr
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["表单", "绩效指标", "检查发现", "文件"]
+    assert book.sheetnames == ["表单", "绩效指标", "检查发现", "文件", "说明"]
     forms = book["表单"]
     headers = [c.value for c in forms[1]]
     assert headers[:12] == ["表单ID", "文件ID", "文件SHA256", "文件路径", "表序号", "表样", "年度", "项目名称", "项目编码",
@@ -53,14 +54,87 @@ def test_xlsx_has_a_sheet_per_table_with_chinese_headers_and_numbers_as_numbers(
     findings = list(book["检查发现"].iter_rows(min_row=2, values_only=True))
     assert len(findings) == sum(len(f.findings) for f in seed_result.forms)
     documents = list(book["文件"].iter_rows(min_row=2, values_only=True))
-    assert sorted(d[5] for d in documents) == ["failed", "ok"]
+    assert sorted(d[6] for d in documents) == ["failed", "ok"] and sorted(d[5] for d in documents) == ["已读取", "未能读取"]
+    failed = next(d for d in documents if d[6] == "failed")
+    assert failed[7:9] == ("无法访问该文件（权限、链接或非普通文件）", "FILE_ACCESS")  # a name, the code beside it
+
+
+def test_xlsx_is_made_for_the_clerk_widths_filters_chinese_words_form_labels(filled, seed_result, tmp_path):
+    out = tmp_path / "clerk.xlsx"
+    assert cli("export", "--db", filled, "-o", str(out)).returncode == 0
+    book = openpyxl.load_workbook(out)
+    for sheet in book:
+        headers = [c.value for c in sheet[1]]
+        assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(headers))}{sheet.max_row}", sheet.title
+        widths = [sheet.column_dimensions[get_column_letter(i)].width for i in range(1, len(headers) + 1)]
+        assert all(6 <= w <= 50 for w in widths), (sheet.title, widths)
+        assert sheet.freeze_panes == "A2"
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f" or (isinstance(c.value, str) and c.data_type != "s")]
+    forms = book["表单"]
+    headers = [c.value for c in forms[1]]
+    width = {h: forms.column_dimensions[get_column_letter(i)].width for i, h in enumerate(headers, start=1)}
+    assert width["项目名称"] > width["年度"]  # fitted to the content, not one width for all
+    rows = [dict(zip(headers, r, strict=True)) for r in forms.iter_rows(min_row=2, values_only=True)]
+    assert {(r["状态"], r["状态代码"]) for r in rows} == {("通过", "ok"), ("需复核", "needs_review")}
+    review = [r for r in rows if r["状态代码"] == "needs_review"]
+    assert all(r["检查发现"] and r["发现代码"] and not r["检查发现"].isascii() for r in review)
+    findings = book["检查发现"]
+    fheaders = [c.value for c in findings[1]]
+    frows = [dict(zip(fheaders, r, strict=True)) for r in findings.iter_rows(min_row=2, values_only=True)]
+    assert {r["级别"] for r in frows} <= {"错误", "警告", "提示"} and {r["级别代码"] for r in frows} <= {
+        "error", "warning", "info"}
+    assert all(r["代码"].isupper() and not r["发现"].isascii() for r in frows)  # code kept, name in Chinese
+    expected = []
+    for form in seed_result.forms:
+        for finding in form.findings:
+            for path in finding.fields:
+                if path.startswith("indicators["):
+                    ind = form.record.indicators[int(path[11:path.index("]")])]
+                    column = {"weight": "分值", "score": "得分", "actual": "实际完成值", "target": "年度指标值"}.get(
+                        path.rsplit(".", 1)[1])
+                    if column and ind.level1 and ind.level2 and ind.name:
+                        expected.append(f"{ind.level1}/{ind.level2}/{ind.name}·{column}")
+    assert expected  # the seed has findings on indicator rows
+    labels = "\n".join(r["字段"] or "" for r in frows)
+    assert all(e in labels for e in expected) and "indicators[" not in labels
+    assert any("indicators[" in (r["字段路径"] or "") for r in frows)  # the path itself kept beside
+    assert not any((r["数据"] or "").startswith("{") for r in frows)  # figures as lines, not JSON
+
+
+def test_a_sheet_explains_every_column(filled, tmp_path):
+    out = tmp_path / "guide.xlsx"
+    assert cli("export", "--db", filled, "-o", str(out)).returncode == 0
+    book = openpyxl.load_workbook(out)
+    guide = {(t, c): note for t, c, note in book["说明"].iter_rows(min_row=2, values_only=True)}
+    for title in ("表单", "绩效指标", "检查发现", "文件"):
+        for header in (c.value for c in book[title][1]):
+            assert guide.get((title, header)), (title, header)  # every column, with words
+    assert "同一张表" in guide[("表单", "同表另见")] and "金额单位" in guide[("表单", "年度资金总额·全年执行数")]
+
+
+def test_the_same_form_read_twice_is_linked(db_url, seed_result, tmp_path):
+    with Repository.open(db_url) as repo:
+        repo.save_result(seed_result, sha256=seed_result.sha256, size=1, paths=[PathSeen(path="/a/seed.txt")])
+        again = seed_result.model_copy(update={"forms": seed_result.forms[:1], "source": "/b/scan.pdf"})
+        repo.save_result(again, sha256="f" * 64, size=2, paths=[PathSeen(path="/b/scan.pdf")])
+    out = tmp_path / "twice.xlsx"
+    assert cli("export", "--db", db_url, "-o", str(out)).returncode == 0
+    forms = openpyxl.load_workbook(out)["表单"]
+    headers = [c.value for c in forms[1]]
+    rows = [dict(zip(headers, r, strict=True)) for r in forms.iter_rows(min_row=2, values_only=True)]
+    linked = {r["表单ID"]: r["同表另见"] for r in rows if r["同表另见"]}
+    assert len(linked) == 2
+    first, second = sorted(linked)
+    assert linked == {first: str(second), second: str(first)}
+    assert len({r["项目名称"] for r in rows if r["表单ID"] in linked}) == 1
 
 
 def test_filters_pick_the_forms_and_their_documents(filled, tmp_path):
     out = tmp_path / "review.xlsx"
     assert cli("export", "--db", filled, "-f", "xlsx", "--status", "needs_review", "-o", str(out)).returncode == 0
     book = openpyxl.load_workbook(out)
-    statuses = [r[[c.value for c in book["表单"][1]].index("状态")] for r in
+    statuses = [r[[c.value for c in book["表单"][1]].index("状态代码")] for r in
                 book["表单"].iter_rows(min_row=2, values_only=True)]
     assert statuses == ["needs_review"] * 3
     assert len(list(book["文件"].iter_rows(min_row=2))) == 1  # only the document those forms came from
@@ -158,3 +232,15 @@ def test_csv_neutralises_targets_and_planted_formulas(hostile, tmp_path):
     assert not [c for c in every if c[:1] in ("=", "+", "@", "\t", "\r")]
     forms = list(csv.DictReader((folder / "forms.csv").open(encoding="utf-8-sig", newline="")))
     assert [f["金额单位"] for f in forms] == [f.record.money_unit for f in result.forms]
+
+
+def test_csv_in_gb18030_for_excel_set_ups_that_read_the_local_code_page(filled, seed_result, tmp_path):
+    folder = tmp_path / "gb"
+    result = cli("export", "--db", filled, "-f", "csv", "--encoding", "gb18030", "-o", str(folder))
+    assert result.returncode == 0, result.stderr
+    raw = (folder / "forms.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # really the local code page, not UTF-8 relabelled
+    rows = list(csv.DictReader(raw.decode("gb18030").splitlines()))
+    assert rows[0]["项目名称"] == seed_result.forms[0].record.project_name and rows[0]["状态"] in ("通过", "需复核")

@@ -76,3 +76,31 @@ def test_csv_text_leaves_ordinary_text_alone():
     assert csv_text("巡查员工作经费") == "巡查员工作经费"
     assert csv_text("") == ""
     assert csv_text(" =1") == " =1"
+
+
+def test_every_finding_code_and_document_error_has_a_chinese_name() -> None:
+    import inspect
+
+    from extractor import errors
+    from extractor.domain.vocabulary import DOCUMENT_ERROR_NAMES, FINDING_NAMES
+    from extractor.records.models import FindingCode
+
+    assert set(FINDING_NAMES) == {c.value for c in FindingCode}
+    # The errors a document is stored with: errors.py's (but the base and a record file's), and the runner's own.
+    defined = {cls.code for _, cls in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(cls, errors.ExtractorError) and cls.__module__ == errors.__name__}
+    documents = defined - {"EXTRACTOR_ERROR", "INVALID_RECORD_FILE"} | {"FORMS_FAILED", "INTERRUPTED", "TIMEOUT",
+                                                                       "WORKER_CRASHED"}
+    assert len(documents) > 15 and documents <= set(DOCUMENT_ERROR_NAMES)
+    assert all(not name.isascii() for name in (*FINDING_NAMES.values(), *DOCUMENT_ERROR_NAMES.values()))
+
+
+def test_a_findings_figures_read_as_lines_without_python() -> None:
+    from decimal import Decimal
+
+    from extractor.export.tables import _data_text
+
+    text = _data_text({"expected": Decimal("100.0"), "candidates": ["8.00", Decimal("9.5")],
+                       "rows": {"total": Decimal("3.52")}, "note": None})
+    assert text == "expected: 100.0\ncandidates: 8.00、9.5\nrows: total 3.52\nnote: "
+    assert _data_text(None) is None and _data_text({}) is None
