@@ -230,13 +230,13 @@ def export_gold_cmd(
     out.print(f"wrote {summary.forms} approved form(s) of {summary.documents} document(s) to {summary.folder}")
 
 
-def _record_approval(path: Path, reviewer: str) -> None:
+def _record_approval(path: Path, reviewer: str, db: str | None = None) -> None:
     """Keep an approved definition file in the database too (a warning when there is none to keep it in)."""
     from extractor.templates.model import TemplateDefinition
 
     definition = TemplateDefinition.from_file(path, "induced")
     try:
-        store = _store()
+        store = _store(db)
     except (ExtractorError, ImportError) as exc:  # no database, or no `db` extra: the file approval stands
         err.print(f"[yellow]not recorded in the database: {getattr(exc, 'message', exc)}[/]")
         return
@@ -252,6 +252,7 @@ def _record_approval(path: Path, reviewer: str) -> None:
 def approve_template(
     family: Annotated[str, typer.Argument(help="a candidate's id")],
     reviewer: Annotated[str | None, typer.Option(help="who approves (default: the user name)")] = None,
+    db: DbOption = None,
 ) -> None:
     """Make a candidate definition active: forms of its layout are read by rules from now on.
 
@@ -270,12 +271,12 @@ def approve_template(
         err.print(f"[red]{exc.code}[/] {exc.message}")
         raise typer.Exit(2) from exc
     err.print(f"approved {family}: {path}")
-    _record_approval(path, name)
+    _record_approval(path, name, db)
 
 
 def import_template(file: Annotated[Path, typer.Argument(help="a definition file (TOML)")],
                     approve: Annotated[bool, typer.Option(help="approve it at once (kept in the database too)")]
-                    = False) -> None:
+                    = False, db: DbOption = None) -> None:
     """Add a definition file as a candidate (or approved with --approve)."""
     import getpass
 
@@ -290,7 +291,7 @@ def import_template(file: Annotated[Path, typer.Argument(help="a definition file
         raise typer.Exit(2) from exc
     err.print(f"imported {file} → {path}")
     if approve:
-        _record_approval(path, name)
+        _record_approval(path, name, db)
 
 
 def register(app: typer.Typer) -> None:
