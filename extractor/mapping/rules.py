@@ -151,8 +151,11 @@ def _indicators(b: _Builder, form: RawForm) -> list[Indicator]:
             v["level2"] = v.pop("level1")
         level2 = _label(b, f"{p}.level2", v.get("level2"), LEVEL2)
         printed_l2 = v.get("level2")
+        # A piece of the label above (满意度 of 服务对象满意度指标, cut by a page break), not a garbled whole label
+        # (指量指标, one character from both 数量指标 and 质量指标: carrying 数量指标 over it was a silent guess).
         fragment = (printed_l2 is not None and printed_l2.label is not None and prev_l2 is not None
-                    and printed_l2.label.status is MatchStatus.AMBIGUOUS and prev_l2[0] in printed_l2.label.candidates)
+                    and printed_l2.label.status is MatchStatus.AMBIGUOUS and prev_l2[0] in printed_l2.label.candidates
+                    and label_key(printed_l2.text) in prev_l2[0])
         merged = any(_starts_with_label(v.get(key)) for key in ("level1", "level2", "name"))
         if level2 is None and prev_l2 is not None and (printed_l2 is None or fragment) and not merged:
             # A merged 二级指标 cell printed once for several rows (or its piece on a page's first row, 满意度 of
