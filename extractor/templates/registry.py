@@ -126,7 +126,9 @@ def load_definitions(directory: Path, origin: str) -> list[TemplateDefinition]:
     """Every `*.toml` definition of a directory, in name order."""
     if not directory.is_dir():
         raise TemplateError(f"{directory}: not a directory of template definitions", directory=str(directory))
-    return [TemplateDefinition.from_file(path, origin) for path in sorted(directory.glob("*.toml"))]
+    # A hidden file is some writer's temporary, never a definition.
+    return [TemplateDefinition.from_file(path, origin) for path in sorted(directory.glob("*.toml"))
+            if not path.name.startswith(".")]
 
 
 def build_registry(extra_dirs: Sequence[Path] = (), approved_dir: Path | None = None,
@@ -157,7 +159,8 @@ def _stamp(directories: Iterable[Path]) -> tuple[tuple[str, int], ...]:
     found = []
     for directory in directories:
         if directory.is_dir():
-            found += [(str(p), p.stat().st_mtime_ns) for p in sorted(directory.glob("*.toml"))]
+            found += [(str(p), p.stat().st_mtime_ns) for p in sorted(directory.glob("*.toml"))
+                      if not p.name.startswith(".")]
     return tuple(found)
 
 

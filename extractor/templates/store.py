@@ -44,7 +44,8 @@ class TemplateStore:
     def _write(self, folder: Path, definition: TemplateDefinition) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{definition.id}.toml"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".toml")
+        # Not `*.toml`: another worker globbing the folder must never read a definition half written.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(definition.to_toml())
         os.replace(tmp, path)  # a reader sees the old definition or the new one, never half of one
@@ -99,8 +100,8 @@ class TemplateStore:
     def list(self) -> dict[str, list[TemplateDefinition]]:
         """Candidates and approved definitions."""
         return {
-            "candidates": [TemplateDefinition.from_file(p, "induced") for p in sorted(self.candidates.glob("*.toml"))],
-            "approved": [TemplateDefinition.from_file(p, "induced") for p in sorted(self.approved.glob("*.toml"))],
+            "candidates": [TemplateDefinition.from_file(p, "induced") for p in _definitions(self.candidates)],
+            "approved": [TemplateDefinition.from_file(p, "induced") for p in _definitions(self.approved)],
         }
 
     def approve(self, family: str, reviewer: str) -> Path:
@@ -133,7 +134,7 @@ class TemplateStore:
     def by_fingerprint(self, fingerprint: str) -> TemplateDefinition | None:
         """The approved or candidate definition induced for a layout fingerprint, if any."""
         for folder in (self.approved, self.candidates):
-            for path in sorted(folder.glob("*.toml")):
+            for path in _definitions(folder):
                 definition = TemplateDefinition.from_file(path, "induced")
                 if definition.provenance.get("fingerprint") == fingerprint:
                     return definition
@@ -160,3 +161,8 @@ def fingerprint(grid: Grid) -> str:
         if len(labels) >= 5 and len(labels) == len(cells):
             parts.append("|".join(labels))
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def _definitions(folder: Path) -> list[Path]:
+    """The definition files of a folder, in order (a hidden file is some writer's, never a definition)."""
+    return sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))

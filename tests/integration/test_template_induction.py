@@ -21,6 +21,7 @@ from extractor.records.compare import compare_records
 from extractor.records.models import FormStatus, Record
 from extractor.service.store import ServiceStore
 from extractor.storage.repository import Repository
+from extractor.templates.store import TemplateStore
 from tests.conftest import ROOT
 from tests.support.llm import llm_settings
 from tests.support.openai_server import Answer, ScriptedServer, free_port
@@ -202,3 +203,12 @@ def test_an_imported_definition_approved_at_once_is_kept_in_the_database(tmp_pat
         assert [(t.family, t.fingerprint) for t in store.approved_templates()] == [("hengshan", "f1")]
     finally:
         store.repo.close()
+
+
+def test_a_definition_being_written_by_another_worker_is_never_read(tmp_path):
+    # A back-fill lost a form (199 of 200) under load: a worker globbed `*.toml` and read another worker's
+    # temporary file half written. Temporaries are hidden and not `.toml`; hidden `.toml` files are skipped.
+    store = TemplateStore(tmp_path)
+    store.candidates.mkdir(parents=True)
+    (store.candidates / ".tmp-half.toml").write_text('id = "half', encoding="utf-8")
+    assert store.list() == {"candidates": [], "approved": []}
