@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the storage extra is imported only when a storage command r
     from extractor.runner.backfill import Counts
     from extractor.storage import Repository
 
+
 class Engine(StrEnum):
     """Where backfill runs its workers."""
 

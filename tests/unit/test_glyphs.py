@@ -17,12 +17,12 @@ SIGNS = "≥≤><"
 OTHERS = ["2", "z", "Z", "7", "4", "1", "3", "5", ")", "(", "%", "人", "元", "个", "次", "台", "年", "V", "v", "=", "—", "0", "8", "9", "6", "x", "X", "k"]
 
 
-def _glyph(ch: str, face: str, dpi: int, blur: bool, size: float = 9.5) -> np.ndarray:
-    """One character printed in a cell-sized box, rasterised like a scan (grey, optionally blurred)."""
+def _glyph(ch: str, face: str, dpi: int, blur: bool, size: float = 9.5, width: float = 40) -> np.ndarray:
+    """Characters printed in a cell-sized box, rasterised like a scan (grey, optionally blurred)."""
     doc = pymupdf.open()
-    page = doc.new_page(width=40, height=24)
+    page = doc.new_page(width=width, height=24)
     writer = pymupdf.TextWriter(page.rect)
-    writer.append((10, 16), ch, font=font(face), fontsize=size)
+    writer.append((10 if width <= 40 else 8, 16), ch, font=font(face), fontsize=size)
     writer.write_text(page)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
     gray = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width].copy()
@@ -116,18 +116,6 @@ def test_a_1_bit_sign_scaled_to_the_readers_size_is_never_taken_for_another(face
     assert [ch for ch in "2zZ7413506896()=" if comparison_sign(scaled(ch), bilevel=True) is not None] == []
 
 
-def _line(text: str, face: str, dpi: int, blur: bool, size: float = 9.5) -> np.ndarray:
-    """A short line printed in a cell-sized box, rasterised like a scan."""
-    doc = pymupdf.open()
-    page = doc.new_page(width=90, height=24)
-    writer = pymupdf.TextWriter(page.rect)
-    writer.append((8, 16), text, font=font(face), fontsize=size)
-    writer.write_text(page)
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
-    gray = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width].copy()
-    return cv2.GaussianBlur(gray, (3, 3), 0.8) if blur else gray
-
-
 @pytest.mark.parametrize("face", FACES)
 @pytest.mark.parametrize("dpi", [150, 200, 300])
 @pytest.mark.parametrize("blur", [False, True])
@@ -135,9 +123,9 @@ def test_an_equals_sign_the_reading_lost_before_a_number_is_put_back(face: str, 
     # Seen on a fresh generated scan: `=95%` read as `95%` with full confidence, no gap, a silent wrong target.
     em = 9.5 * dpi / 72
     for printed, read in (("=95%", "95%"), ("=100.00(%)", "100.00(%)")):
-        got = leading_sign_checked(read, _line(printed, face, dpi, blur), em=em)
+        got = leading_sign_checked(read, _glyph(printed, face, dpi, blur, width=90), em=em)
         # At 150 dpi a blurred `=` of AR PL UMing is one smudge: left as read (never made another sign).
         assert got == printed or (dpi == 150 and got == read), got
     # Nothing is added where no sign is printed, or where the first glyph is one bar (a minus) or a digit.
     for printed in ("95%", "195%", "-95%", "一95"):
-        assert leading_sign_checked("95%", _line(printed, face, dpi, blur), em=em) == "95%", printed
+        assert leading_sign_checked("95%", _glyph(printed, face, dpi, blur, width=90), em=em) == "95%", printed
