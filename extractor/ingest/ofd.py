@@ -25,8 +25,8 @@ from extractor.errors import (
 from extractor.ingest.containers import Package, open_package
 from extractor.layout import SourceKind
 from extractor.settings import Settings
-from extractor.tables.forms import PageLayout, assemble
-from extractor.tables.grid import Glyph, cluster_table, fill_cells, find_tables, text_lines
+from extractor.tables.forms import PageLayout, assemble, with_glyphs
+from extractor.tables.grid import Glyph, find_tables
 from extractor.tables.lines import Segment, merge_segments
 
 MM = 72 / 25.4  # points per millimetre
@@ -217,19 +217,7 @@ def _page_layout(package: Package, number: int, content: str, templates: dict[st
     width, height = (box[2] * MM, box[3] * MM) if len(box) >= 4 else (595.0, 842.0)
     layout = PageLayout(number=number, width=width, height=height, kind=SourceKind.OFD)
     tables = find_tables(merge_segments(page.segments, tol=1.5), tol=2.0)
-    outside = page.glyphs
-    for table in tables:
-        outside = fill_cells(table, outside)
-    lines = text_lines(outside)
-    if not tables:
-        table = cluster_table(lines)
-        if table is not None:
-            layout.notes.append("no ruling lines: columns clustered from text positions")
-            layout.tables = [table]
-            return layout
-    layout.tables = tables
-    layout.free_lines = lines
-    return layout
+    return with_glyphs(layout, tables, page.glyphs)
 
 
 def read_ofd(data: bytes, settings: Settings, meta: dict[str, Any] | None = None) -> list[Any]:

@@ -29,8 +29,8 @@ from extractor.errors import (
 from extractor.ingest.loader import DocumentKind, LoadedDocument
 from extractor.layout import SourceKind
 from extractor.settings import Settings
-from extractor.tables.forms import PageLayout, assemble
-from extractor.tables.grid import Glyph, cluster_table, fill_cells, find_tables, text_lines
+from extractor.tables.forms import PageLayout, assemble, with_glyphs
+from extractor.tables.grid import Glyph, find_tables
 from extractor.tables.lines import segments_from_drawings, segments_from_raster
 
 log = logging.getLogger(__name__)
@@ -219,19 +219,7 @@ def _text_page(page: Any, number: int, glyphs: list[Glyph], settings: Settings, 
                                           s.end * scale + (dx if s.horizontal else dy)) for s in segments], tol=2.0)
             if tables:
                 layout.notes.append("ruling lines found in the page image")
-    outside = glyphs
-    for table in tables:
-        outside = fill_cells(table, outside)
-    lines = text_lines(outside)
-    if not tables:
-        table = cluster_table(lines)
-        if table is not None:
-            layout.notes.append("no ruling lines: columns clustered from text positions")
-            layout.tables = [table]
-            return layout
-    layout.tables = tables
-    layout.free_lines = lines
-    return layout
+    return with_glyphs(layout, tables, glyphs)
 
 
 def _ocr_engine(settings: Settings) -> Any:

@@ -9,7 +9,15 @@ import numpy as np
 
 from extractor.domain.text import norm_key
 from extractor.layout import BBox, Cell, Grid, SourceKind
-from extractor.tables.grid import Glyph, Table, TableCell, join_line_doubts
+from extractor.tables.grid import (
+    Glyph,
+    Table,
+    TableCell,
+    cluster_table,
+    fill_cells,
+    join_line_doubts,
+    text_lines,
+)
 
 _TITLE = "绩效自评表"
 _PROJECT = "项目名称"
@@ -29,6 +37,24 @@ class PageLayout:
     tables: list[Table] = field(default_factory=list)
     free_lines: list[list[Glyph]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def with_glyphs(layout: PageLayout, tables: list[Table], glyphs: list[Glyph]) -> PageLayout:
+    """The page's tables filled with the glyphs inside them, the rest as free lines; with no ruling lines, the
+    text's own columns when they make a table (PDF text layers and OFD alike)."""
+    outside = glyphs
+    for table in tables:
+        outside = fill_cells(table, outside)
+    lines = text_lines(outside)
+    if not tables:
+        table = cluster_table(lines)
+        if table is not None:
+            layout.notes.append("no ruling lines: columns clustered from text positions")
+            layout.tables = [table]
+            return layout
+    layout.tables = tables
+    layout.free_lines = lines
+    return layout
 
 
 @dataclass
